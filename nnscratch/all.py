@@ -1,0 +1,3 @@
+"Everything the course exports: `from nnscratch.all import *`"
+from .show import *
+from .fitting import *

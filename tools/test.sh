@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Every check of the course, in the order CI runs them; ends with one line "total: N passed, N failed".
+# Run it from the repository root after `pip install -e ".[dev]"`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+passed=0; failed=0; failures=()
+check() {  # check NAME COMMAND...: run COMMAND, count it
+  local name=$1; shift
+  echo "=== $name"
+  local t0=$SECONDS
+  if "$@"; then passed=$((passed+1)); echo "--- ok: $name ($((SECONDS-t0)) s)"
+  else failed=$((failed+1)); failures+=("$name"); echo "--- FAILED: $name ($((SECONDS-t0)) s)"; fi
+}
+unchanged() {  # the working tree under PATHS is as committed (no change, no new file)
+  local d; d=$(git status --porcelain -- "$@")
+  [ -z "$d" ] || { echo "changed by the step above:"; echo "$d"; git --no-pager diff --stat -- "$@"; return 1; }
+}
+export_sync() { nbdev_export && unchanged nnscratch; }
+clean_sync()  { nbdev_clean && unchanged nbs; }
+readme_sync() { python tools/readme.py --check; }
+proc_nbs()    { python tools/proc_docs.py && test -f _proc/index.ipynb && unchanged nbs; }
+pytest_run()  {
+  python -m pytest -q -p no:cacheprovider --junitxml=/tmp/nnscratch-pytest.xml tests; local rc=$?
+  [ $rc -eq 5 ] && { echo "pytest collected no test"; return 1; }
+  return $rc
+}
+
+check "nbdev_export leaves the package unchanged" export_sync
+check "nbdev_clean leaves the notebooks unchanged" clean_sync
+check "README.md is generated from nbs/index.ipynb" readme_sync
+check "nbdev_test: every notebook runs top to bottom" nbdev_test
+check "docs preprocessing (nbdev_proc_nbs without Quarto)" proc_nbs
+check "pytest tests/" pytest_run
+
+# pytest's own cases count one by one; the other checks count one each
+if [ -f /tmp/nnscratch-pytest.xml ]; then
+  read -r pt pf < <(python - <<'PY'
+import xml.etree.ElementTree as ET
+r = ET.parse('/tmp/nnscratch-pytest.xml').getroot()
+s = r if r.tag == 'testsuite' else r.find('testsuite')
+t, f, e, sk = (int(s.get(k, 0)) for k in ('tests', 'failures', 'errors', 'skipped'))
+print(t - f - e - sk, f + e)
+PY
+)
+  rm -f /tmp/nnscratch-pytest.xml
+  # the pytest check itself was counted once above: replace it by its cases
+  if [[ " ${failures[*]-} " == *"pytest tests/"* ]]; then failed=$((failed-1)); else passed=$((passed-1)); fi
+  passed=$((passed+pt)); failed=$((failed+pf))
+fi
+[ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
+echo "total: $passed passed, $failed failed"
+[ ${#failures[@]} -eq 0 ] && [ "$failed" -eq 0 ]
