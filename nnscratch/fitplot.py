@@ -104,6 +104,9 @@ function render({ model, el: host }) {
   const lossEl = el('div', 'nns-loss'), msg = el('div', 'nns-msg');
   side.append(lrRow, btns, lossEl, msg);
   root.append(canvas, side);
+  // keys typed here are for the sliders, not for the notebook (JupyterLab binds the arrow keys in command mode)
+  root.setAttribute('data-lm-suppress-shortcuts', 'true');
+  root.addEventListener('keydown', e => e.stopPropagation());
 
   function draw() {
     const xd = model.get('x'), yd = model.get('y'), xs = model.get('xs'), ys = model.get('curve');
@@ -194,7 +197,7 @@ class FitPlot(anywidget.AnyWidget):
     "Data points, the curve `make(*params)` and its loss, a slider per parameter, and gradient-descent buttons"
     _esm, _css = _ESM, _CSS
     names = traitlets.List().tag(sync=True)      # parameter names, in the order `make` takes them
-    values = traitlets.Dict().tag(sync=True)     # name -> current value (the sliders)
+    values = traitlets.Dict().tag(sync=True, echo_update=False)  # name -> current value (the sliders); no echo: saves a message per step
     ranges = traitlets.Dict().tag(sync=True)     # name -> [low, high, step]
     grads = traitlets.Dict().tag(sync=True)      # name -> d loss / d value at `values`
     x = traitlets.List().tag(sync=True); y = traitlets.List().tag(sync=True)
