@@ -87,6 +87,7 @@ function render({ model, el: host }) {
       out.textContent = fmt(+input.value); running = 0;
       if (inflight && performance.now() - sentAt < 1000) pending = true; else send();  // at most one request in flight
     });
+    if (!model.get('descent')) arrow.style.display = 'none';
     row.append(el('span', 'nns-name', n), input, out, arrow);
     side.append(row); rows[n] = { input, out, arrow };
   }
@@ -101,6 +102,7 @@ function render({ model, el: host }) {
     runB.textContent = running > 0 ? 'Stop' : 'Run';
   });
   btns.append(stepB, runB);
+  if (!model.get('descent')) lrRow.style.display = btns.style.display = 'none';  // sliders only: no gradient shown
   const lossEl = el('div', 'nns-loss'), msg = el('div', 'nns-msg');
   side.append(lrRow, btns, lossEl, msg);
   root.append(canvas, side);
@@ -126,7 +128,8 @@ function render({ model, el: host }) {
     c.strokeStyle = '#d62728'; c.lineWidth = 2; c.beginPath();
     ys.forEach((v, i) => i ? c.lineTo(px(xs[i]), py(v)) : c.moveTo(px(xs[i]), py(v))); c.stroke(); c.restore();
     c.fillStyle = '#222'; c.textAlign = 'center'; c.font = '13px sans-serif';
-    c.fillText(model.get('title'), (M.l + W - M.r) / 2, 16);
+    const title = model.get('title');
+    c.fillText(`${title ? title + ' · ' : ''}${model.get('loss_name')}: ${fmt(model.get('loss'))}`, (M.l + W - M.r) / 2, 16);
   }
 
   function update() {  // everything on screen from the model's state
@@ -208,10 +211,11 @@ class FitPlot(anywidget.AnyWidget):
     loss_name = traitlets.Unicode('loss').tag(sync=True)
     lr = traitlets.Float(0.01).tag(sync=True)
     run_steps = traitlets.Int(100).tag(sync=True)
+    descent = traitlets.Bool(True).tag(sync=True)  # False: sliders only, no gradient arrows and no buttons
     message = traitlets.Unicode().tag(sync=True)  # why a run stopped, if it did
     frame = traitlets.Int(0).tag(sync=True)       # +1 each time Python sends a new picture
 
-    def __init__(self, make, x, y, loss=mae, lr=0.01, ylim=None, xlim=None, title='', run_steps=100, **params):
+    def __init__(self, make, x, y, loss=mae, lr=0.01, ylim=None, xlim=None, title='', run_steps=100, descent=True, **params):
         if not callable(make): raise TypeError(f"FitPlot: `make` must be a function of the parameters, got {type(make).__name__}")
         if not callable(loss): raise TypeError(f"FitPlot: `loss` must be a function (preds, targets), got {type(loss).__name__}")
         if not params: raise TypeError("FitPlot: give the parameters as keywords with their start values, e.g. a=1.1")
@@ -227,7 +231,7 @@ class FitPlot(anywidget.AnyWidget):
         self._xs = torch.linspace(x0, x1, 100, dtype=torch.float64)[:, None]
         super().__init__(names=list(specs), ranges={k: s[:3] for k, s in specs.items()}, x=x.flatten().tolist(),
                          y=y.flatten().tolist(), xs=self._xs.flatten().tolist(), ylim=[float(v) for v in ylim],
-                         title=title, lr=float(lr), run_steps=run_steps, loss_name=getattr(loss, '__name__', 'loss').upper())
+                         title=title, lr=float(lr), run_steps=run_steps, descent=descent, loss_name=getattr(loss, '__name__', 'loss').upper())
         self.observe(self._refresh, names='values')
         self.on_msg(self._on_msg)
         self.values = {k: s[3] for k, s in specs.items()}
@@ -263,7 +267,7 @@ class FitPlot(anywidget.AnyWidget):
         plt.scatter(self.x, self.y)
         plt.plot(self._xs.flatten(), self.curve, 'r')
         plt.ylim(self.ylim)
-        plt.title(f"{self.title + ' ' if self.title else ''}{self.loss_name}: {self.loss:.4g}")
+        plt.title(f"{self.title + ' · ' if self.title else ''}{self.loss_name}: {self.loss:.4g}")
 
     def _repr_mimebundle_(self, **kwargs):
         data, meta = super()._repr_mimebundle_(**kwargs)

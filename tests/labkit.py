@@ -77,7 +77,7 @@ def open_notebook(browser, base, token, name, timeout=60_000):
     "A new page with notebook `name` open in Lab and its kernel ready"
     page = browser.new_page(viewport={'width': 1300, 'height': 1000})
     page.set_default_timeout(timeout)
-    page.goto(f'{base}/lab/tree/{name}?token={token}')
+    page.goto(f'{base}/lab/tree/{name}?reset&token={token}')  # reset: no tabs restored from an earlier page
     page.wait_for_function("""name => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
         return w && w.context && w.context.path.endsWith(name) && w.sessionContext && w.sessionContext.session
                && w.sessionContext.session.kernel && w.sessionContext.session.kernel.status === 'idle'; }""", arg=name)
