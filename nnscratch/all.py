@@ -1,4 +1,6 @@
 "Everything the course exports: `from nnscratch.all import *`"
 from .show import *
 from .fitting import *
+from .descent import *
+from .relu import *
 from .fitplot import *

@@ -1,0 +1,27 @@
+"Checks on the package as a whole, outside the notebooks."
+import pkgutil, subprocess, sys, importlib
+import nnscratch
+
+def _run(code):
+    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.strip()
+
+def test_import_is_light():
+    "`import nnscratch.all` pulls in neither fastai nor nbdev (nor anything of theirs)"
+    out = _run("import sys, nnscratch.all; print(sorted({m.split('.')[0] for m in sys.modules} & {'fastai', 'nbdev', 'fastcore', 'execnb'}))")
+    assert out == '[]', f'import nnscratch.all imported {out}'
+
+def test_all_exports_every_module():
+    "every module of the package is re-exported by nnscratch.all"
+    mods = {m.name for m in pkgutil.iter_modules(nnscratch.__path__) if not m.name.startswith('_') and m.name != 'all'}
+    src = importlib.util.find_spec('nnscratch.all').loader.get_source('nnscratch.all')
+    missing = {m for m in mods if f'from .{m} import *' not in src}
+    assert not missing, f'nnscratch/all.py does not import {sorted(missing)}'
+
+def test_all_names_resolve():
+    "every name in each module's __all__ exists, so `from nnscratch.all import *` works"
+    import nnscratch.all as a
+    for m in pkgutil.iter_modules(nnscratch.__path__):
+        if m.name.startswith('_') or m.name == 'all': continue
+        mod = importlib.import_module(f'nnscratch.{m.name}')
+        for name in getattr(mod, '__all__', []):
+            assert hasattr(a, name), f'nnscratch.all lacks {m.name}.{name}'
