@@ -73,6 +73,7 @@ def test_lesson_in_jupyterlab(name, lab, browser, artifacts, capsys):
             before = canvas.evaluate('c => c.toDataURL()')
             labkit.slider_step(page, plot, 'fitplot')
             assert canvas.evaluate('c => c.toDataURL()') != before, f"FitPlot {i}: the canvas did not change"
+        if name == '13_fitplot.ipynb': _run_and_blow_up(page, plots.first)
         (plots.first if plots.count() else page.locator('.jp-Notebook')).scroll_into_view_if_needed()
         shot = artifacts / f"lab_{Path(name).stem}.png"
         page.screenshot(path=str(shot))
@@ -80,6 +81,26 @@ def test_lesson_in_jupyterlab(name, lab, browser, artifacts, capsys):
     finally:
         labkit.shutdown_kernel(page)
         page.close()
+
+def _run_and_blow_up(page, plot):
+    "Run moves the sliders by itself until stopped; a far too large lr stops with a message, not a NaN"
+    loss0, f0 = labkit.fitplot_loss(plot), labkit.fitplot_frame(plot)
+    run = plot.locator('.nns-run')
+    run.click()
+    page.wait_for_function("([el, f0]) => +el.dataset.frame >= f0 + 5", arg=[plot.element_handle(), f0])
+    run.click()  # Stop
+    assert run.text_content() == 'Run'
+    assert labkit.fitplot_loss(plot) < loss0
+    lr = plot.locator('.nns-lr')
+    lr.fill('1e308'); lr.press('Enter')  # the new lr and then the Step request go over the same channel, in order
+    values = plot.locator('input[type=range]').evaluate_all('xs => xs.map(x => x.value)')
+    loss1 = labkit.fitplot_loss(plot)
+    labkit.click_step(page, plot)
+    msg = plot.locator('.nns-msg').text_content()
+    assert 'learning rate is too large' in msg, msg
+    assert labkit.fitplot_loss(plot) == loss1
+    assert plot.locator('input[type=range]').evaluate_all('xs => xs.map(x => x.value)') == values
+    assert 'nan' not in plot.locator('.nns-loss').text_content().lower()
 
 def _local_mathjax():
     try: import jupyter_server_mathjax
