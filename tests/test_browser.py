@@ -59,6 +59,7 @@ def test_lesson_in_jupyterlab(name, lab, browser, artifacts, capsys):
         assert labkit.bad_outputs(page) == []
         boxes, plots = labkit.interacts(page), labkit.fitplots(page)
         if name in MUST_HAVE_FITPLOT: assert plots.count() > 0, f"{name} should use FitPlot"
+        assert page.locator('.nns-static').count() == 0, "JupyterLab should show the live widget, not its static HTML"
         for i in range(boxes.count()):  # the plain `@interact` sliders: a key press brings a new picture
             labkit.slider_step(page, boxes.nth(i), 'interact')
         for i in range(plots.count()):
@@ -102,6 +103,20 @@ def _run_and_blow_up(page, plot):
     assert plot.locator('input[type=range]').evaluate_all('xs => xs.map(x => x.value)') == values
     assert 'nan' not in plot.locator('.nns-loss').text_content().lower()
 
+def _static_plot_works(page, plot):
+    "On a page without a kernel: a slider step redraws the canvas and changes the loss; back again gives Python's loss"
+    canvas, loss = plot.locator('canvas'), lambda: float(plot.locator('.nns-loss').get_attribute('data-loss'))
+    if canvas.count() != 1: return ['no canvas (did its script run?)']
+    plot.scroll_into_view_if_needed()
+    loss0, pic0, out = loss(), canvas.evaluate('c => c.toDataURL()'), []
+    slider = plot.locator('input[type=range]').first
+    slider.focus(); page.keyboard.press('ArrowRight')
+    if canvas.evaluate('c => c.toDataURL()') == pic0: out.append('the canvas did not change')
+    if loss() == loss0: out.append('the loss did not change')
+    page.keyboard.press('ArrowLeft')
+    if abs(loss() - loss0) > 1e-6 * max(1, abs(loss0)): out.append(f"JavaScript's loss {loss()} differs from Python's {loss0}")
+    return out
+
 def _local_mathjax():
     try: import jupyter_server_mathjax
     except ImportError: return None
@@ -111,17 +126,18 @@ def _local_mathjax():
 _MATH = re.compile(r'\$\$.+?\$\$|(?<![\\$])\$[^$\n]+?\$', re.S)
 
 def _expected(nb):
-    "Formulas in the markdown, pictures in the outputs, and outputs that would show nothing on a static page"
-    n_math = n_img = 0; blank = []
+    "Formulas in the markdown, pictures and kernel-free plots in the outputs, and outputs that would show nothing"
+    n_math = n_img = n_static = 0; blank = []
     for i, c in enumerate(nb['cells']):
         if c['cell_type'] == 'markdown':
             src = re.sub(r'```.*?```|`[^`]*`', '', ''.join(c['source']), flags=re.S)
             n_math += len(_MATH.findall(src))
         for o in c.get('outputs', []):
             d = o.get('data', {})
-            if any(k.startswith('image/') for k in d): n_img += 1
+            if 'nns-static' in ''.join(d.get('text/html', '')): n_static += 1  # nbconvert prefers the HTML to the PNG
+            elif any(k.startswith('image/') for k in d): n_img += 1
             elif WIDGET_VIEW in d and 'text/html' not in d: blank.append(i)
-    return n_math, n_img, blank
+    return n_math, n_img, n_static, blank
 
 def test_docs_pages(browser, artifacts, tmp_path, capsys):
     mathjax = _local_mathjax()
@@ -146,7 +162,7 @@ def test_docs_pages(browser, artifacts, tmp_path, capsys):
     problems = []
     try:
         for nbp in pages:
-            n_math, n_img, blank = _expected(json.loads(nbp.read_text()))
+            n_math, n_img, n_static, blank = _expected(json.loads(nbp.read_text()))
             page.goto((out / f'{nbp.stem}.html').as_uri())
             page.wait_for_function('() => window.MathJax && window.MathJax.isReady', timeout=30_000)
             page.evaluate('() => new Promise(r => MathJax.Hub.Queue(r))')  # wait until everything is typeset
@@ -163,6 +179,9 @@ def test_docs_pages(browser, artifacts, tmp_path, capsys):
             if got['math'] < n_math: problems.append(f"{where}: {n_math} formulas in the markdown, MathJax found {got['math']}")
             if got['shown'] < got['math']: problems.append(f"{where}: {got['math']} formulas, {got['shown']} typeset and visible")
             if got['errors']: problems.append(f"{where}: {got['errors']} MathJax errors")
+            statics = page.locator('.nns-static')
+            if statics.count() != n_static: problems.append(f"{where}: {n_static} kernel-free plots expected, {statics.count()} on the page")
+            for i in range(statics.count()): problems += [f"{where}: kernel-free plot {i}: {p}" for p in _static_plot_works(page, statics.nth(i))]
             if nbp.stem in {Path(n).stem for n in LESSONS}:
                 shot = artifacts / f"docs_{nbp.stem}.png"; page.screenshot(path=str(shot), full_page=False)
                 _show(capsys, f"docs page: {shot} ({got['imgs']} pictures, {got['math']} formulas)")
