@@ -184,6 +184,9 @@ def test_docs_pages(browser, artifacts, tmp_path, capsys):
             for i in range(statics.count()): problems += [f"{where}: kernel-free plot {i}: {p}" for p in _static_plot_works(page, statics.nth(i))]
             if nbp.stem in {Path(n).stem for n in LESSONS}:
                 shot = artifacts / f"docs_{nbp.stem}.png"; page.screenshot(path=str(shot), full_page=False)
-                _show(capsys, f"docs page: {shot} ({got['imgs']} pictures, {got['math']} formulas)")
+                _show(capsys, f"docs page: {shot} ({got['imgs']} pictures, {got['math']} formulas, {statics.count()} kernel-free plots)")
+                if statics.count():
+                    shot = artifacts / f"docs_{nbp.stem}_plot.png"; statics.first.screenshot(path=str(shot))
+                    _show(capsys, f"docs page, first kernel-free plot after moving a slider: {shot}")
     finally: page.close()
     assert problems == []
