@@ -2,3 +2,4 @@
 from .show import *
 from .fitting import *
 from .engine import *
+from .nn import *
