@@ -112,14 +112,17 @@ class Value:
 # %% ../nbs/04_engine.ipynb #01ddf4cf
 def topo_order(root):
     "The `Value`s `root` was computed from, children before parents, `root` last (no recursion)"
-    topo, seen, stack = [], set(), [(root, False)]
+    topo, seen, stack = [], {root}, [(root, iter(root._prev))]
     while stack:
-        v, done = stack.pop()
-        if done: topo.append(v)
-        elif v not in seen:
-            seen.add(v)
-            stack.append((v, True))  # comes off the stack after all its children
-            stack.extend((c, False) for c in v._prev if c not in seen)
+        v, children = stack[-1]
+        for c in children:
+            if c not in seen:
+                seen.add(c)
+                stack.append((c, iter(c._prev)))  # visit c's children next, then come back to v's
+                break
+        else:  # no child left to visit: v is finished
+            stack.pop()
+            topo.append(v)
     return topo
 
 # %% ../nbs/04_engine.ipynb #4d947474
