@@ -4,8 +4,8 @@ Same data (make_moons, 100 points, seeds 1337), same MLP(2, [16, 16, 1]) with th
 max-margin + 1e-4 L2) and accuracy, same update. A step = forward over the 100 points, loss, zero_grad, backward,
 update. The two engines take turns (one micrograd step, then 5 nnscratch steps), so that a busy machine slows both
 alike. Each step starts after a full collection, so neither pays for the other's garbage. The step is timed twice:
-with Python's default settings, and with the cycle collector paused during the step (as `nnscratch.nn.fit` does; the
-cycles micrograd leaves are collected after the step, untimed). Run: `python bench/engine.py [rounds]`.
+with Python's default settings, and with the cycle collector paused during the step (as `nnscratch.nn.fit_mlp`
+does; the cycles micrograd leaves are collected after the step, untimed). Run: `python bench/engine.py [rounds]`.
 """
 import gc, random, statistics, sys, time
 import numpy as np
@@ -24,14 +24,14 @@ def micrograd_step(model, X, y, lr):
     return loss.data, acc
 
 def nnscratch_step(model, X, y, lr):
-    "The step of nnscratch.nn.fit"
+    "The step of nnscratch.nn.fit_mlp"
     loss, acc = svm_loss(model, X, y)
     model.zero_grad(); loss.backward()
     for p in model.parameters(): p.data -= lr * p.grad
     return loss.data, acc
 
 def timed(step, pause_gc, *args):
-    "Seconds one step takes, and its loss; with `pause_gc` the cycle collector is off during the step (as in fit)"
+    "Seconds one step takes, and its loss; with `pause_gc` the cycle collector is off during the step (as in fit_mlp)"
     if pause_gc: gc.disable()
     t = time.perf_counter()
     loss, _ = step(*args)
