@@ -148,8 +148,8 @@ def find_dot():
     for name in ('dot', 'graphviz-pure'):
         exe = shutil.which(name) or shutil.which(name, path=here)
         if exe: return exe
-    raise RuntimeError("draw_dot needs Graphviz's `dot` program and found none: `pip install graphviz-pure` "
-                       "(or install Graphviz: `apt install graphviz`, `brew install graphviz`, `conda install graphviz`)")
+    raise RuntimeError("draw_dot needs Graphviz's `dot` program and found none: `pip install graphviz-pure` (or "
+                       "install Graphviz: `apt install graphviz`, `brew install graphviz`, `conda install graphviz`)")
 
 class Drawing:
     "An SVG picture that notebooks display; `.svg` is its text, `.dot` the DOT it was drawn from"
