@@ -45,7 +45,7 @@ class Value:
         return out
 
     def __pow__(self, k):
-        if isinstance(k, bool) or not isinstance(k, (int, float)):
+        if isinstance(k, bool) or not isinstance(k, numbers.Real):
             raise TypeError(f"Value ** k: the exponent `k` must be an int or float, got {type(k).__name__} "
                             "(for a Value exponent write (k * x.log()).exp())")
         y = self.data ** k
