@@ -15,7 +15,7 @@ def _node(data, children, op):
     v.data, v.grad, v.label, v._prev, v._op, v._backward = data, 0.0, '', children, op, None
     return v
 
-def _value(x): return x if type(x) is Value else Value(x)
+def _value(x): return x if isinstance(x, Value) else Value(x)
 
 class Value:
     "A number that remembers how it was computed, so that `backward` can find its gradient"
@@ -169,7 +169,7 @@ def draw_dot(root):
 def wsum(w, x, b):
     "`b + w[0]*x[0] + w[1]*x[1] + ...` as one node (numbers in `x` and `b` become `Value`s)"
     if len(w) != len(x): raise ValueError(f"wsum: `w` has {len(w)} weights but `x` has {len(x)} inputs")
-    x, b = [xi if type(xi) is Value else Value(xi) for xi in x], _value(b)
+    x, b = [xi if isinstance(xi, Value) else Value(xi) for xi in x], _value(b)
     s = b.data
     for wi, xi in zip(w, x): s += wi.data * xi.data
     out = _node(s, (b, *w, *x), 'wsum')

@@ -70,7 +70,7 @@ class MLP(Module):
 
     def __call__(self, x):
         _check_inputs('MLP', x, len(self.layers[0].neurons[0].w))
-        x = [xi if type(xi) is Value else Value(xi) for xi in x]  # once here, not once per neuron
+        x = [xi if isinstance(xi, Value) else Value(xi) for xi in x]  # once here, not once per neuron
         for layer in self.layers: x = layer(x)
         return x
 
