@@ -39,8 +39,8 @@ def build(program, leaves):
 
 def close(a, b): return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(num, min_size=1, max_size=4), st.lists(step, min_size=1, max_size=12))
+@settings(max_examples=150, deadline=None)
+@given(st.lists(num, min_size=1, max_size=4), st.lists(step, min_size=1, max_size=20))
 def test_random_graphs_match_torch(xs, program):
     vs = [Value(x) for x in xs]
     try: out = build(program, vs)
