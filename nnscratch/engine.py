@@ -134,7 +134,7 @@ def to_dot(root):
     ids = {v: i for i, v in enumerate(nodes)}
     lines = ['digraph {', '  rankdir=LR; node [fontname="Helvetica", fontsize=11]; edge [arrowsize=0.6];']
     for v, i in ids.items():
-        text = f"data {v.data:.4f} | grad {v.grad:.4f}"
+        text = f"data {v.data:.4f} | grad {v.grad:.4f}".replace('-0.0000', '0.0000')
         lines.append(f'  v{i} [shape=record, label="{{ {_esc(v.label) + " | " if v.label else ""}{text} }}"];')
         if v._op:
             lines.append(f'  op{i} [label="{_esc(v._op)}", shape=ellipse, height=0.3, fontsize=10]; op{i} -> v{i};')
