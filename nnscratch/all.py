@@ -3,3 +3,5 @@ from .show import *
 from .fitting import *
 from .descent import *
 from .relu import *
+from .engine import *
+from .nn import *
