@@ -10,6 +10,7 @@ import gc, math, numbers, random
 import numpy as np
 import matplotlib.pyplot as plt
 from .engine import Value, wsum
+from .descent import lr_decay
 
 # %% ../nbs/05_nn.ipynb #02b8f798
 def _check_count(name, n):
@@ -94,6 +95,7 @@ def fit_mlp(model, X, y, steps=100, lr0=1.0, lr1=0.1, loss_fn=svm_loss):
     "Train `model` on `X`, `y` for `steps` steps of gradient descent, learning rate from `lr0` down to `lr1`"
     from fastprogress.fastprogress import progress_bar
     _check_count('steps', steps)
+    lr = lr_decay(lr0, lr1, steps)  # 1.0 -> 0.1 in a straight line, as in micrograd's demo
     losses, accs = [], []
     gc_was_on = gc.isenabled()
     gc.disable()  # see below
@@ -105,8 +107,7 @@ def fit_mlp(model, X, y, steps=100, lr0=1.0, lr1=0.1, loss_fn=svm_loss):
                                          f"(lr0={lr0}) or check the data for NaN/inf")
             model.zero_grad()
             loss.backward()
-            lr = lr0 - (lr0 - lr1) * k / steps
-            for p in model.parameters(): p.data -= lr * p.grad
+            for p in model.parameters(): p.data -= lr(k) * p.grad
             losses.append(loss.data); accs.append(acc)
     finally:
         if gc_was_on: gc.enable()
