@@ -3,3 +3,4 @@ from .show import *
 from .fitting import *
 from .data import *
 from .mlp import *
+from .logistic import *
