@@ -70,7 +70,7 @@ def test_logistic_grads():
 
 def test_mlp_end_to_end():
     g = gen(4)
-    net = mlp((12, 16, 8, 5), generator=g, dtype=D)
+    net = mlp((12, 16, 8, 5), generator=g, dtype=D, input_grad=True)
     x, y = torch.randn(9, 12, dtype=D, generator=g), torch.randint(0, 5, (9,), generator=g)
     xg, ps = x.clone().requires_grad_(), [p.requires_grad_() for p in net.params()]
     F.cross_entropy(net.forward(xg), y).backward()
@@ -186,3 +186,14 @@ def test_idx_roundtrip_uncompressed(tmp_path):
     a = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
     write_idx(tmp_path/'a.idx', a)
     assert torch.equal(read_idx(tmp_path/'a.idx'), torch.from_numpy(a))
+
+
+def test_first_layer_skips_input_grad():
+    "mlp's first layer computes no dX (like autograd for inputs that do not require grad), with the same weight grads"
+    x, y = torch.randn(5, 6, dtype=D, generator=gen(6)), torch.tensor([0, 1, 2, 0, 1])
+    nets = [mlp((6, 4, 3), generator=gen(7), dtype=D, input_grad=ig) for ig in (True, False)]
+    outs = []
+    for net in nets:
+        sce = SoftmaxCE(); sce.forward(net.forward(x), y); outs.append(net.backward(sce.backward()))
+    assert outs[0].shape == x.shape and outs[1] is None
+    for a, b in zip(nets[0].grads(), nets[1].grads()): assert torch.equal(a, b)
