@@ -43,8 +43,8 @@ class Linear(Layer):
         return torch.addmm(self.b, x, self.W)
 
     def backward(self, dout):
-        torch.mm(self.x.T, dout, out=self.dW)  # dW = Xᵀ dZ, written into the same tensor every step
-        torch.sum(dout, 0, out=self.db)         # db = column sums of dZ
+        self.dW = self.x.T @ dout  # dW = Xᵀ dZ
+        self.db = dout.sum(0)      # db = column sums of dZ
         return dout @ self.W.T if self.input_grad else None  # dX = dZ Wᵀ
 
     def params(self): return [self.W, self.b]

@@ -197,3 +197,12 @@ def test_first_layer_skips_input_grad():
         sce = SoftmaxCE(); sce.forward(net.forward(x), y); outs.append(net.backward(sce.backward()))
     assert outs[0].shape == x.shape and outs[1] is None
     for a, b in zip(nets[0].grads(), nets[1].grads()): assert torch.equal(a, b)
+
+
+def test_linear_weights_can_be_replaced():
+    "Replacing W and b (e.g. by float64 copies for a gradient check) keeps backward working"
+    lin = Linear(4, 3, generator=gen(8))
+    lin.W, lin.b = lin.W.double(), lin.b.double()
+    x, dout = torch.randn(2, 4, dtype=D, generator=gen(9)), torch.randn(2, 3, dtype=D, generator=gen(10))
+    assert max(autograd_check(lin, x, dout)) < 1e-8
+    assert [g.dtype for g in lin.grads()] == [D, D]
