@@ -5,3 +5,6 @@ from .descent import *
 from .relu import *
 from .engine import *
 from .nn import *
+from .data import *
+from .logistic import *
+from .mlp import *
