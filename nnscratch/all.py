@@ -3,4 +3,9 @@ from .show import *
 from .fitting import *
 from .descent import *
 from .relu import *
+from .engine import *
+from .nn import *
+from .data import *
+from .logistic import *
+from .mlp import *
 from .fitplot import *

@@ -25,3 +25,12 @@ def test_all_names_resolve():
         mod = importlib.import_module(f'nnscratch.{m.name}')
         for name in getattr(mod, '__all__', []):
             assert hasattr(a, name), f'nnscratch.all lacks {m.name}.{name}'
+
+def test_no_name_clashes():
+    "no two modules export the same name, so `from nnscratch.all import *` gives each name one meaning"
+    owner = {}
+    for m in pkgutil.iter_modules(nnscratch.__path__):
+        if m.name.startswith('_') or m.name == 'all': continue
+        for name in getattr(importlib.import_module(f'nnscratch.{m.name}'), '__all__', []):
+            assert name not in owner, f'{name} is exported by both nnscratch.{owner[name]} and nnscratch.{m.name}'
+            owner[name] = m.name
