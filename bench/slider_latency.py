@@ -4,6 +4,9 @@ Measures, in one run and one notebook, the seed's way (`@interact` around a func
 inline backend) and `nnscratch.fitplot.FitPlot` (Python computes, an anywidget draws on a canvas), on lesson 1's data
 and quadratic. Prints median and p90 over STEPS steps (after WARMUP unrecorded ones) and the ratio of the medians.
 
+Twice: with JupyterLab as installed, which is what a learner gets, and with TCP_NODELAY set on the kernel's
+websocket (see tests/labkit.py), which shows how much of the time is Nagle's algorithm waiting on a delayed ACK.
+
     python bench/slider_latency.py [STEPS]
 """
 import json, statistics, sys, tempfile, time
@@ -38,20 +41,26 @@ def measure(page, plot, kind):
 
 def summary(name, ts):
     q = statistics.quantiles(ts, n=10)
-    print(f"{name:<44} median {statistics.median(ts):6.1f} ms   p90 {q[-1]:6.1f} ms   (n={len(ts)})")
+    print(f"{name:<48} median {statistics.median(ts):6.1f} ms   p90 {q[-1]:6.1f} ms   (n={len(ts)})")
     return statistics.median(ts)
 
-if __name__ == '__main__':
+def run(nodelay):
     with tempfile.TemporaryDirectory() as d:
         (Path(d) / 'latency.ipynb').write_text(json.dumps(notebook()))
-        with labkit.lab_server(d) as (base, token), labkit.chromium() as browser:
+        with labkit.lab_server(d, nodelay=nodelay) as (base, token), labkit.chromium() as browser:
             page = labkit.open_notebook(browser, base, token, 'latency.ipynb')
             labkit.run_all(page)
             assert not labkit.bad_outputs(page), labkit.bad_outputs(page)
             seed = measure(page, labkit.interacts(page).first, 'interact')
             fast = measure(page, labkit.fitplots(page).first, 'fitplot')
             labkit.shutdown_kernel(page)
+    return seed, fast
+
+if __name__ == '__main__':
     print(f"JupyterLab, headless Chromium; {STEPS} keyboard steps each, after {WARMUP} warm-up steps")
-    m0 = summary("seed: @interact + matplotlib inline", seed)
-    m1 = summary("FitPlot: anywidget canvas, curve from Python", fast)
-    print(f"ratio of medians (seed / FitPlot): {m0 / m1:.1f}x")
+    for nodelay in (False, True):
+        seed, fast = run(nodelay)
+        print("server as installed:" if not nodelay else "server with TCP_NODELAY on the kernel websocket:")
+        m0 = summary("  seed: @interact + matplotlib inline", seed)
+        m1 = summary("  FitPlot: anywidget canvas, curve from Python", fast)
+        print(f"  ratio of medians (seed / FitPlot): {m0 / m1:.1f}x")
