@@ -53,6 +53,8 @@ setuptools.setup(
     long_description = open('README.md', encoding='utf-8').read(),
     long_description_content_type = 'text/markdown',
     zip_safe = False,
+    # enables the server extension nnscratch.lab (TCP_NODELAY on kernel websockets) in the Jupyter it is installed with
+    data_files = [('etc/jupyter/jupyter_server_config.d', ['jupyter-config/nnscratch.json'])],
     entry_points = {
         'console_scripts': cfg.get('console_scripts','').split(),
         'nbdev': [f'{cfg.get("lib_path")}={cfg.get("lib_path")}._modidx:d']

@@ -4,8 +4,9 @@ Measures, in one run and one notebook, the seed's way (`@interact` around a func
 inline backend) and `nnscratch.fitplot.FitPlot` (Python computes, an anywidget draws on a canvas), on lesson 1's data
 and quadratic. Prints median and p90 over STEPS steps (after WARMUP unrecorded ones) and the ratio of the medians.
 
-Twice: with JupyterLab as installed, which is what a learner gets, and with TCP_NODELAY set on the kernel's
-websocket (see tests/labkit.py), which shows how much of the time is Nagle's algorithm waiting on a delayed ACK.
+Twice: with stock Jupyter Server, and with nnscratch's server extension `nnscratch.lab` (TCP_NODELAY on the kernel's
+websocket, see nbs/14_lab.ipynb), which `pip install nnscratch` enables: the difference is Nagle's algorithm waiting
+on a delayed ACK.
 
     python bench/slider_latency.py [STEPS]
 """
@@ -60,7 +61,8 @@ if __name__ == '__main__':
     print(f"JupyterLab, headless Chromium; {STEPS} keyboard steps each, after {WARMUP} warm-up steps")
     for nodelay in (False, True):
         seed, fast = run(nodelay)
-        print("server as installed:" if not nodelay else "server with TCP_NODELAY on the kernel websocket:")
+        print("stock Jupyter Server (nnscratch.lab off):" if not nodelay else
+              "with nnscratch's server extension (nnscratch.lab on: TCP_NODELAY on the kernel websocket):")
         m0 = summary("  seed: @interact + matplotlib inline", seed)
         m1 = summary("  FitPlot: anywidget canvas, curve from Python", fast)
         print(f"  ratio of medians (seed / FitPlot): {m0 / m1:.1f}x")

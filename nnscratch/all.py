@@ -9,3 +9,4 @@ from .data import *
 from .logistic import *
 from .mlp import *
 from .fitplot import *
+from .lab import *

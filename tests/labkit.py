@@ -27,22 +27,11 @@ def copy_notebooks(paths, dest):
     return out
 
 # Jupyter Server leaves Nagle's algorithm on for the kernel's websocket: a small message (a widget update) that follows
-# another one (the kernel's "busy") can wait for the browser's delayed ACK, up to 40 ms. The latency benchmark also
-# measures a server with TCP_NODELAY on that socket, started through this wrapper, to show how much of the time that is.
-_NODELAY_MAIN = """
-import sys
-from jupyter_server.services.kernels.websocket import KernelWebsocketHandler as H
-_open = H.open
-async def open(self, *args, **kwargs):
-    self.set_nodelay(True)
-    return await _open(self, *args, **kwargs)
-H.open = open
-from jupyterlab.labapp import main
-sys.exit(main())
-"""
-
+# another one (the kernel's "busy") can wait for the browser's delayed ACK, up to 40 ms. nnscratch's server extension
+# `nnscratch.lab` sets TCP_NODELAY on that socket; `pip install nnscratch` enables it. `nodelay` turns it on or off
+# explicitly, whatever the installed configuration says, so that the benchmark can measure both.
 @contextmanager
-def lab_server(root_dir, timeout=90, nodelay=False):
+def lab_server(root_dir, timeout=90, nodelay=True):
     "JupyterLab on 127.0.0.1 (free port, random token) serving `root_dir`; yields (base_url, token); always stopped"
     port, token = free_port(), secrets.token_hex(16)
     conf = Path(tempfile.mkdtemp(prefix='nnscratch-labconf-'))
@@ -54,7 +43,7 @@ def lab_server(root_dir, timeout=90, nodelay=False):
     (news / 'notification.jupyterlab-settings').write_text(json.dumps({'fetchNews': 'false', 'checkForUpdates': False}))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')]).rstrip(os.pathsep),
                JUPYTER_CONFIG_DIR=str(conf / 'config'), MPLBACKEND='module://matplotlib_inline.backend_inline')
-    cmd = [sys.executable, *(['-c', _NODELAY_MAIN] if nodelay else ['-m', 'jupyterlab']), '--no-browser', '--ServerApp.ip=127.0.0.1', f'--ServerApp.port={port}',
+    cmd = [sys.executable, '-m', 'jupyterlab', f'--ServerApp.jpserver_extensions=nnscratch.lab={nodelay}', '--no-browser', '--ServerApp.ip=127.0.0.1', f'--ServerApp.port={port}',
            f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={root_dir}', '--LabApp.expose_app_in_browser=True',
            f'--LabApp.user_settings_dir={conf / "settings"}', f'--LabApp.workspaces_dir={conf / "workspaces"}',
            '--ServerApp.port_retries=0', '--allow-root', '--LabApp.news_url=', '--ServerApp.log_level=WARN']
