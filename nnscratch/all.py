@@ -1,3 +1,5 @@
 "Everything the course exports: `from nnscratch.all import *`"
 from .show import *
 from .fitting import *
+from .norm import *
+from .dropout import *
