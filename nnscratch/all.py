@@ -1,5 +1,7 @@
 "Everything the course exports: `from nnscratch.all import *`"
 from .show import *
 from .fitting import *
+from .data import *
+from .mlp import *
 from .norm import *
 from .dropout import *
