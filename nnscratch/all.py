@@ -5,3 +5,5 @@ from .data import *
 from .mlp import *
 from .norm import *
 from .dropout import *
+from .optim import *
+from .handoff import *
