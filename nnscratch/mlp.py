@@ -28,9 +28,10 @@ def _check_size(name, v):
 
 class Linear(Layer):
     "x @ W + b, with W (nin, nout) Kaiming-initialized from `generator` and b (nout,) zero"
-    def __init__(self, nin, nout, generator=None, dtype=torch.float32):
+    def __init__(self, nin, nout, generator=None, dtype=torch.float32,
+                 input_grad=True):  # False: backward skips dX and returns None (for a network's first layer)
         _check_size('nin', nin); _check_size('nout', nout)
-        self.nin, self.nout = nin, nout
+        self.nin, self.nout, self.input_grad = nin, nout, input_grad
         self.W = torch.randn(nin, nout, generator=generator, dtype=dtype) * math.sqrt(2 / nin)
         self.b = torch.zeros(nout, dtype=dtype)
         self.dW, self.db = torch.zeros_like(self.W), torch.zeros_like(self.b)
@@ -42,9 +43,9 @@ class Linear(Layer):
         return torch.addmm(self.b, x, self.W)
 
     def backward(self, dout):
-        torch.mm(self.x.T, dout, out=self.dW)  # dW = Xᵀ dZ, written into the same tensor every step
-        torch.sum(dout, 0, out=self.db)         # db = column sums of dZ
-        return dout @ self.W.T                  # dX = dZ Wᵀ
+        self.dW = self.x.T @ dout  # dW = Xᵀ dZ
+        self.db = dout.sum(0)      # db = column sums of dZ
+        return dout @ self.W.T if self.input_grad else None  # dX = dZ Wᵀ
 
     def params(self): return [self.W, self.b]
     def grads(self): return [self.dW, self.db]
@@ -68,7 +69,7 @@ class ReLU(Layer):
     def forward(self, x):
         self.out = x.clamp_min(0)
         return self.out
-    def backward(self, dout): return dout.masked_fill(self.out <= 0, 0.)
+    def backward(self, dout): return dout * self.out.sign()  # sign(out) is 1 where x > 0, else 0
 
 # %% ../nbs/08_mlp.ipynb #94028d2d
 def _check_labels(y, n, nclass, who):
@@ -114,11 +115,12 @@ class Sequential(Layer):
     def eval(self): return self._set_mode(False)
     def __repr__(self): return 'Sequential(\n' + ''.join(f'  {l!r},\n' for l in self.layers) + ')'
 
-def mlp(sizes=(64, 256, 128, 10), generator=None, dtype=torch.float32):
+def mlp(sizes=(64, 256, 128, 10), generator=None, dtype=torch.float32, input_grad=False):
     "Linear layers of `sizes` with a ReLU between each two: the lesson's network"
     if len(sizes) < 2: raise ValueError(f"mlp: `sizes` needs at least an input and an output size, got {sizes!r}")
     layers = []
-    for nin, nout in zip(sizes[:-1], sizes[1:]): layers += [Linear(nin, nout, generator, dtype), ReLU()]
+    for i, (nin, nout) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers += [Linear(nin, nout, generator, dtype, input_grad=input_grad or i > 0), ReLU()]
     return Sequential(*layers[:-1])
 
 # %% ../nbs/08_mlp.ipynb #dee2458e
