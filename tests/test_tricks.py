@@ -116,3 +116,22 @@ def test_library_does_not_import_fastai():
     import subprocess
     code = "import nnscratch.all, sys; assert not any(m.startswith(('fastai', 'nbdev')) for m in sys.modules), 'fastai imported'"
     subprocess.run([sys.executable, '-c', code], check=True)
+
+def test_to_torch_twin_computes_the_same():
+    from nnscratch.mlp import Linear, ReLU, Sequential
+    from nnscratch.handoff import to_torch
+    g = torch.Generator().manual_seed(0)
+    ours = Sequential(Linear(6, 5, g), BatchNorm(5), ReLU(), Dropout(0.3), Linear(5, 4, g), LayerNorm(4))
+    x = torch.randn(9, 6, generator=g)
+    ours.forward(x)  # one training step's worth of running statistics
+    ours.eval(); twin = to_torch(ours).eval()
+    assert (twin(x) - ours.forward(x)).abs().max() < 1e-5
+
+def test_digits_dls_imports_fastai_without_the_jit_warning():
+    import subprocess
+    code = ("import torch; from nnscratch.handoff import digits_dls\n"
+            "X, y = torch.randn(10, 3), torch.arange(10) % 2\n"
+            "dls = digits_dls((X, y), (X[:4], y[:4]), bs=4)\n"
+            "xb, yb = next(iter(dls.train)); assert xb.shape == (4, 3) and len(dls.valid.dataset) == 4")
+    r = subprocess.run([sys.executable, '-W', 'error::FutureWarning', '-c', code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
