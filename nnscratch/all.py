@@ -8,5 +8,9 @@ from .nn import *
 from .data import *
 from .logistic import *
 from .mlp import *
+from .norm import *
+from .dropout import *
+from .optim import *
+from .handoff import *
 from .fitplot import *
 from .lab import *
