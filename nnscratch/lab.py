@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/14_lab.ipynb #006875db
+# %% ../nbs/14_lab.ipynb #af9140dd
 def _jupyter_server_extension_points():
     "Tell Jupyter Server that this module is a server extension"
     return [{'module': 'nnscratch.lab'}]
