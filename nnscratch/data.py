@@ -11,7 +11,6 @@ import gzip, hashlib, os, struct, urllib.request, urllib.error
 from pathlib import Path
 import numpy as np
 import torch
-import matplotlib.pyplot as plt
 
 # %% ../nbs/06_data.ipynb #f58b25a9
 def digits(dtype=torch.float32):
@@ -23,6 +22,7 @@ def digits(dtype=torch.float32):
 # %% ../nbs/06_data.ipynb #c7b0615c
 def show_digits(X, y=None, n=10, ncols=10, title=None):
     "Draw the first `n` rows of `X` as 8×8 (or 28×28) images, with their labels `y` as titles"
+    import matplotlib.pyplot as plt  # here, not at the top, so that `import nnscratch` stays fast
     X = torch.as_tensor(X)
     if X.ndim != 2: raise ValueError(f"show_digits: `X` must be (n, pixels), got shape {tuple(X.shape)}")
     side = int(round(X.shape[1] ** 0.5))

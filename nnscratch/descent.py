@@ -8,7 +8,6 @@ __all__ = ['mk_mae', 'descend', 'plot_losses', 'lr_decay', 'fd_grad', 'predict_c
 # %% ../nbs/02_descent.ipynb #864bdbe4
 import math
 import torch
-import matplotlib.pyplot as plt
 from .fitting import mk_quad, mae
 
 # %% ../nbs/02_descent.ipynb #da3d875d
@@ -44,6 +43,7 @@ def descend(loss_fn, start, lr=0.01, steps=10, zero_grad=True, path=None):
 # %% ../nbs/02_descent.ipynb #d00b1320
 def plot_losses(title=None, log=False, ax=None, **runs):
     "Plot each named list of losses in `runs` against the step"
+    import matplotlib.pyplot as plt  # here, not at the top, so that `import nnscratch` stays fast
     ax = ax or plt.gca()
     for name, losses in runs.items(): ax.plot(losses, label=name)
     ax.set_xlabel('step'); ax.set_ylabel('loss'); ax.legend()

@@ -9,7 +9,6 @@ __all__ = ['loss_grads', 'FitPlot', 'static_html', 'loss_landscape']
 import base64, json, math, numbers
 import torch
 import anywidget, traitlets
-import matplotlib.pyplot as plt
 from .show import fig_png
 from .fitting import mae, mk_quad
 from .descent import descend
@@ -259,6 +258,7 @@ class FitPlot(anywidget.AnyWidget):
 
     def draw(self):
         "The same picture with matplotlib (for static pages)"
+        import matplotlib.pyplot as plt  # here, not at the top, so that `import nnscratch` stays fast
         plt.scatter(self.x, self.y)
         plt.plot(self._xs.flatten(), self.curve, 'r')
         plt.ylim(self.ylim)
@@ -324,6 +324,7 @@ def static_html(w, png):
 # %% ../nbs/13_fitplot.ipynb #61c736e8
 def loss_landscape(make, x, y, start, over, lrs=(0.01, 0.1), steps=30, loss=mae, extent=None, n=40, ax=None):
     "Contour plot of the loss over parameters `over` (two names in `start`), the others fixed, with a descent path per lr"
+    import matplotlib.pyplot as plt  # here, not at the top, so that `import nnscratch` stays fast
     if not isinstance(start, dict) or len(over) != 2 or any(k not in start for k in over):
         raise ValueError(f"loss_landscape: `start` must be a dict of parameters and `over` two of its names, got {over!r}")
     p, q = over

@@ -10,11 +10,11 @@ import numbers
 from functools import partial
 import numpy as np
 import torch
-import matplotlib.pyplot as plt
 
 # %% ../nbs/01_fitting.ipynb #a0247e05
 def plot_function(f, title=None, xmin=-2.1, xmax=2.1, color='r', ylim=None):
     "Plot `f` over 100 points from `xmin` to `xmax`"
+    import matplotlib.pyplot as plt  # here, not at the top, so that `import nnscratch` stays fast
     if not callable(f): raise TypeError(f"plot_function: `f` must be a function of x, got {type(f).__name__}")
     if ylim is not None and len(ylim) != 2: raise ValueError(f"plot_function: `ylim` must be (bottom, top), got {ylim!r}")
     x = torch.linspace(xmin, xmax, 100)[:, None]

@@ -8,7 +8,6 @@ __all__ = ['sigmoid', 'softplus', 'SigmoidBCE', 'logistic_grads', 'binary_accura
 # %% ../nbs/07_logistic.ipynb #bb63f929
 import math
 import torch
-import matplotlib.pyplot as plt
 from .data import batches
 
 # %% ../nbs/07_logistic.ipynb #db4a1541
@@ -74,6 +73,7 @@ def train_logistic(X, t, lr=0.1, epochs=10, bs=64, seed=0, valid=None):
 # %% ../nbs/07_logistic.ipynb #37cdcba1
 def show_weights(w, title=None):
     "The 64 weights `w` of a logistic model as an 8×8 image, red positive and blue negative"
+    import matplotlib.pyplot as plt  # here, not at the top, so that `import nnscratch` stays fast
     w = torch.as_tensor(w).detach().flatten()
     side = int(round(w.numel() ** 0.5))
     if side * side != w.numel(): raise ValueError(f"show_weights: `w` must have a square number of elements, got {w.numel()}")

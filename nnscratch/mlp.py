@@ -9,7 +9,6 @@ __all__ = ['TensorLayer', 'Linear', 'autograd_check', 'ReLU', 'SoftmaxCE', 'Sequ
 # %% ../nbs/08_mlp.ipynb #4008512e
 import math, time
 import torch
-import matplotlib.pyplot as plt
 from .data import batches, show_digits
 
 # %% ../nbs/08_mlp.ipynb #b597093e
@@ -209,6 +208,7 @@ def history_table(hist, every=1):
 
 def plot_history(hist, title=None):
     "Loss and accuracy curves of a history, train and valid"
+    import matplotlib.pyplot as plt  # here, not at the top, so that `import nnscratch` stays fast
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3))
     ep = [h['epoch'] for h in hist]
     for split in ('train', 'valid'):

@@ -8,7 +8,6 @@ __all__ = ['Module', 'Neuron', 'Layer', 'MLP', 'svm_loss', 'fit_mlp', 'plot_boun
 # %% ../nbs/05_nn.ipynb #21824440
 import gc, math, numbers, random
 import numpy as np
-import matplotlib.pyplot as plt
 from .engine import Value, wsum
 from .descent import lr_decay
 
@@ -116,6 +115,7 @@ def fit_mlp(model, X, y, steps=100, lr0=1.0, lr1=0.1, loss_fn=svm_loss):
 # %% ../nbs/05_nn.ipynb #8b3d562d
 def plot_boundary(predict, X, y, h=0.25, ax=None, title=None):
     "Filled contour of the sign of `predict` (list of points -> list of scores) over the plane, with points `X`"
+    import matplotlib.pyplot as plt  # here, not at the top, so that `import nnscratch` stays fast
     X = np.asarray(X, dtype=float)
     (x0, y0), (x1, y1) = X.min(0) - 1, X.max(0) + 1
     xx, yy = np.meshgrid(np.arange(x0, x1, h), np.arange(y0, y1, h))

@@ -7,7 +7,6 @@ __all__ = ['BatchNorm', 'LayerNorm', 'norm_mlp', 'runs_table', 'plot_runs']
 
 # %% ../nbs/09_norm.ipynb #7fc1cf9b
 import torch
-import matplotlib.pyplot as plt
 from .mlp import TensorLayer
 
 # %% ../nbs/09_norm.ipynb #f4941533
@@ -114,6 +113,7 @@ def runs_table(runs, steps_per_epoch=None):
 
 def plot_runs(runs, keys=('train_loss', 'valid_loss'), title=None):
     "One panel per measure in `keys`, one curve per history in dict `runs` (name -> history)"
+    import matplotlib.pyplot as plt  # here, not at the top, so that `import nnscratch` stays fast
     fig, axs = plt.subplots(1, len(keys), figsize=(4.5*len(keys), 3), squeeze=False)
     for ax, k in zip(axs[0], keys):
         for name, hist in runs.items(): ax.plot([e['epoch'] for e in hist], [e[k] for e in hist], label=name)

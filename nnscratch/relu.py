@@ -8,7 +8,6 @@ __all__ = ['rectified_linear', 'double_relu', 'quadruple_relu', 'sum_relus', 'mk
 # %% ../nbs/03_relu.ipynb #a79da7de
 from functools import partial
 import torch
-import matplotlib.pyplot as plt
 from .fitting import _check_number, plot_function
 from .descent import mk_mae, descend, lr_decay
 

@@ -7,13 +7,13 @@ __all__ = ['WIDGET_VIEW', 'fig_png', 'sliders', 'still_bundle', 'docs_still']
 
 # %% ../nbs/00_show.ipynb #8840855b
 import base64, io
-import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from IPython.display import display
 
 # %% ../nbs/00_show.ipynb #9a775452
 def fig_png(draw, *args, **kwargs) -> bytes:
     "PNG bytes of the last figure that `draw(*args, **kwargs)` makes with pyplot (the figures are closed after)"
+    import matplotlib.pyplot as plt  # here, not at the top, so that `import nnscratch` stays fast
     if not callable(draw): raise TypeError(f"fig_png: `draw` must be callable, got {type(draw).__name__}")
     before = set(plt.get_fignums())
     plt.figure()  # a fresh current figure, so `draw` cannot add to one that is already open
