@@ -11,6 +11,7 @@ import gzip, hashlib, os, struct, urllib.request, urllib.error
 from pathlib import Path
 import numpy as np
 import torch
+from .fitting import _check_count
 
 # %% ../nbs/06_data.ipynb #f58b25a9
 def digits(dtype=torch.float32):
@@ -73,8 +74,7 @@ def digits_data(valid_pct=0.2, seed=42, dtype=torch.float32):
 # %% ../nbs/06_data.ipynb #2a8a1ffb
 def batches(X, y, bs, shuffle=True, generator=None):
     "Iterate over `(X_batch, y_batch)` of `bs` rows, in an order shuffled with `generator` (or in order if not `shuffle`)"
-    if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1:
-        raise ValueError(f"batches: `bs` (batch size) must be a positive integer, got {bs!r}")
+    _check_count('bs', bs, 'batches', 'batch size')
     if len(X) != len(y): raise ValueError(f"batches: `X` has {len(X)} rows but `y` has {len(y)}; they must match")
     idx = torch.randperm(len(X), generator=generator) if shuffle else torch.arange(len(X))
     for i in range(0, len(X), bs):

@@ -8,7 +8,7 @@ __all__ = ['mk_mae', 'descend', 'plot_losses', 'lr_decay', 'fd_grad', 'predict_c
 # %% ../nbs/02_descent.ipynb #864bdbe4
 import math
 import torch
-from .fitting import mk_quad, mae
+from .fitting import _check_count, mk_quad, mae
 
 # %% ../nbs/02_descent.ipynb #da3d875d
 def mk_mae(x, y, mk=mk_quad):
@@ -23,7 +23,7 @@ def descend(loss_fn, start, lr=0.01, steps=10, zero_grad=True, path=None):
     if not callable(loss_fn): raise TypeError(f"descend: `loss_fn` must be callable, got {type(loss_fn).__name__}")
     if not callable(lr) and not (isinstance(lr, (int, float)) and lr > 0):
         raise ValueError(f"descend: `lr` must be a positive number or a function of the step, got {lr!r}")
-    if not isinstance(steps, int) or steps < 1: raise ValueError(f"descend: `steps` must be a positive int, got {steps!r}")
+    _check_count('steps', steps, 'descend')
     p = torch.tensor(start, dtype=torch.float32) if not torch.is_tensor(start) else start.detach().clone()
     p.requires_grad_()
     losses = []
@@ -56,7 +56,7 @@ def lr_decay(start, end, steps):
     "A schedule: the learning rate for step i, going in a straight line from `start` to `end` over `steps` steps"
     for name, v in (('start', start), ('end', end)):
         if not isinstance(v, (int, float)) or v <= 0: raise ValueError(f"lr_decay: `{name}` must be a positive number, got {v!r}")
-    if not isinstance(steps, int) or steps < 1: raise ValueError(f"lr_decay: `steps` must be a positive int, got {steps!r}")
+    _check_count('steps', steps, 'lr_decay')
     return lambda i: start + (end - start) * min(i, steps) / steps
 
 # %% ../nbs/02_descent.ipynb #c9d393e8

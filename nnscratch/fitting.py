@@ -33,6 +33,11 @@ def _check_number(name, v):
     ok = (isinstance(v, numbers.Real) and not isinstance(v, bool)) or (torch.is_tensor(v) and v.numel() == 1)
     if not ok: raise TypeError(f"`{name}` must be a number, got {type(v).__name__}: {v!r}")
 
+def _check_count(name, v, who='', what=''):
+    "Refuse `v` unless it is a positive integer (a size, a number of steps); `who` and `what` make the message precise"
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
+        raise ValueError(f"{who + ': ' if who else ''}`{name}`{f' ({what})' if what else ''} must be a positive integer, got {v!r}")
+
 def quad(a, b, c, x):
     "The quadratic a·x² + b·x + c at `x`"
     return a*x**2 + b*x + c

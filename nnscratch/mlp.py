@@ -10,6 +10,7 @@ __all__ = ['TensorLayer', 'Linear', 'autograd_check', 'ReLU', 'SoftmaxCE', 'Sequ
 import math, time
 import torch
 from .data import batches, show_digits
+from .fitting import _check_count
 
 # %% ../nbs/08_mlp.ipynb #b597093e
 class TensorLayer:
@@ -21,15 +22,11 @@ class TensorLayer:
     def __repr__(self): return f"{type(self).__name__}()"
 
 # %% ../nbs/08_mlp.ipynb #0e35e777
-def _check_size(name, v):
-    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        raise ValueError(f"`{name}` must be a positive integer, got {v!r}")
-
 class Linear(TensorLayer):
     "x @ W + b, with W (nin, nout) Kaiming-initialized from `generator` and b (nout,) zero"
     def __init__(self, nin, nout, generator=None, dtype=torch.float32,
                  input_grad=True):  # False: backward skips dX and returns None (for a network's first layer)
-        _check_size('nin', nin); _check_size('nout', nout)
+        _check_count('nin', nin); _check_count('nout', nout)
         self.nin, self.nout, self.input_grad = nin, nout, input_grad
         self.W = torch.randn(nin, nout, generator=generator, dtype=dtype) * math.sqrt(2 / nin)
         self.b = torch.zeros(nout, dtype=dtype)
@@ -166,8 +163,7 @@ def fit(model, loss_fn, opt, train_data, valid_data, epochs, bs, seed=0, graph=T
     from fastprogress.fastprogress import master_bar, progress_bar
     if isinstance(model, (list, tuple)): model = Sequential(*model)
     _check_data('train_data', train_data); _check_data('valid_data', valid_data)
-    if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1: raise ValueError(f"fit: `bs` (batch size) must be a positive integer, got {bs!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1: raise ValueError(f"fit: `epochs` must be a positive integer, got {epochs!r}")
+    _check_count('bs', bs, 'fit', 'batch size'); _check_count('epochs', epochs, 'fit')
     (X, y), (Xv, yv) = train_data, valid_data
     gen, hist = torch.Generator().manual_seed(seed), []
     nb = (len(X) + bs - 1) // bs

@@ -10,12 +10,9 @@ import gc, math, numbers, random
 import numpy as np
 from .engine import Value, wsum
 from .descent import lr_decay
+from .fitting import _check_count
 
 # %% ../nbs/05_nn.ipynb #02b8f798
-def _check_count(name, n):
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"`{name}` must be a positive int, got {n!r}")
-
 def _check_inputs(who, x, n):
     "Refuse `x` unless it is a sequence of `n` inputs"
     if not hasattr(x, '__len__'): raise TypeError(f"{who} expects a list of {n} inputs, got {type(x).__name__}")

@@ -8,6 +8,7 @@ __all__ = ['BatchNorm', 'LayerNorm', 'norm_mlp', 'runs_table', 'plot_runs']
 # %% ../nbs/09_norm.ipynb #7fc1cf9b
 import torch
 from .mlp import TensorLayer
+from .fitting import _check_count
 
 # %% ../nbs/09_norm.ipynb #f4941533
 def _check_batch(layer, x, n):
@@ -22,7 +23,7 @@ def _check_batch(layer, x, n):
 class BatchNorm(TensorLayer):
     "Batch normalization over the batch dimension of a (batch, `n`) input, with running statistics for eval mode"
     def __init__(self, n, momentum=0.1, eps=1e-5, dtype=torch.float32):
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1: raise ValueError(f"BatchNorm: `n` must be a positive int, got {n!r}")
+        _check_count('n', n, 'BatchNorm')
         if not 0 <= momentum <= 1: raise ValueError(f"BatchNorm: `momentum` must be in [0, 1], got {momentum}")
         if not eps > 0: raise ValueError(f"BatchNorm: `eps` must be > 0, got {eps}")
         self.n, self.momentum, self.eps, self.training = n, momentum, eps, True
@@ -66,7 +67,7 @@ BatchNorm.backward, BatchNorm.params, BatchNorm.grads = _bn_backward, _bn_params
 class LayerNorm(TensorLayer):
     "Layer normalization: each row of a (batch, `n`) input normalized over its `n` features"
     def __init__(self, n, eps=1e-5, dtype=torch.float32):
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1: raise ValueError(f"LayerNorm: `n` must be a positive int, got {n!r}")
+        _check_count('n', n, 'LayerNorm')
         if not eps > 0: raise ValueError(f"LayerNorm: `eps` must be > 0, got {eps}")
         self.n, self.eps, self.training = n, eps, True
         self.gamma, self.beta = torch.ones(n, dtype=dtype), torch.zeros(n, dtype=dtype)

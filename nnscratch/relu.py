@@ -8,7 +8,7 @@ __all__ = ['rectified_linear', 'double_relu', 'quadruple_relu', 'sum_relus', 'mk
 # %% ../nbs/03_relu.ipynb #a79da7de
 from functools import partial
 import torch
-from .fitting import _check_number, plot_function
+from .fitting import _check_count, _check_number, plot_function
 from .descent import mk_mae, descend, lr_decay
 
 # %% ../nbs/03_relu.ipynb #b39d262a
@@ -41,7 +41,7 @@ def mk_relus(*params):
 # %% ../nbs/03_relu.ipynb #994236f5
 def relu_start(n, lo=-2., hi=2., seed=0):
     "Starting parameters for `n` ReLUs: slopes uniform in [-2, 2], hooks uniform in [`lo`, `hi`]"
-    if not isinstance(n, int) or n < 1: raise ValueError(f"relu_start: `n` must be a positive int, got {n!r}")
+    _check_count('n', n, 'relu_start')
     g = torch.Generator().manual_seed(seed)
     m = torch.rand(n, generator=g) * 4 - 2
     hook = lo + torch.rand(n, generator=g) * (hi - lo)
