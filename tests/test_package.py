@@ -34,3 +34,13 @@ def test_no_name_clashes():
         for name in getattr(importlib.import_module(f'nnscratch.{m.name}'), '__all__', []):
             assert name not in owner, f'{name} is exported by both nnscratch.{owner[name]} and nnscratch.{m.name}'
             owner[name] = m.name
+
+def test_notebooks_have_python3_kernelspec():
+    "every notebook names the python3 kernel, so Jupyter opens it without asking 'Select Kernel' (nbdev_clean keeps it)"
+    import json
+    from pathlib import Path
+    nbs = sorted((Path(__file__).resolve().parents[1] / 'nbs').glob('*.ipynb'))
+    assert nbs, 'no notebooks found in nbs/'
+    bad = {p.name: json.loads(p.read_text()).get('metadata', {}).get('kernelspec') for p in nbs}
+    bad = {k: v for k, v in bad.items() if not (isinstance(v, dict) and v.get('name') == 'python3' and v.get('language') == 'python')}
+    assert not bad, f"these notebooks lack a python3 kernelspec in their metadata (add one; nbdev_clean keeps it): {bad}"
