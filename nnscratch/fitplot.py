@@ -48,6 +48,20 @@ function el(tag, cls, text) {
   return e;
 }
 
+// A slider moves by its own steps on these keys, the same way in every front end and browser: the slider handles
+// them itself rather than leave them to the browser, whose default a notebook front end may have cancelled.
+const KEY_STEPS = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: 10, PageDown: -10 };
+function sliderKey(e) {
+  const input = e.currentTarget, before = input.value;
+  if (e.ctrlKey || e.altKey || e.metaKey) return;
+  if (e.key in KEY_STEPS) { const n = KEY_STEPS[e.key]; if (n > 0) input.stepUp(n); else input.stepDown(-n); }
+  else if (e.key === 'Home') input.value = input.min;
+  else if (e.key === 'End') input.value = input.max;
+  else return;
+  e.preventDefault();  // no second move by the browser
+  if (input.value !== before) for (const t of ['input', 'change']) input.dispatchEvent(new Event(t, { bubbles: true }));
+}
+
 function render({ model, el: host }) {
   const W = 440, H = 270, M = { l: 40, r: 10, t: 26, b: 24 };
   const root = el('div', 'nns-fitplot'), canvas = el('canvas'), side = el('div', 'nns-side');
@@ -66,6 +80,7 @@ function render({ model, el: host }) {
   for (const n of names) {
     const row = el('div', 'nns-row'), input = el('input'), out = el('span', 'nns-val'), arrow = el('span', 'nns-arrow');
     input.type = 'range'; input.setAttribute('aria-label', n);
+    input.addEventListener('keydown', sliderKey);
     input.addEventListener('input', () => {
       out.textContent = fmt(+input.value); running = 0;
       if (inflight && performance.now() - sentAt < 1000) pending = true; else send();  // at most one request in flight
@@ -89,8 +104,13 @@ function render({ model, el: host }) {
   const lossEl = el('div', 'nns-loss'), msg = el('div', 'nns-msg');
   side.append(lrRow, btns, lossEl, msg);
   root.append(canvas, side);
-  // keys typed here are for the sliders, not for the notebook (JupyterLab binds the arrow keys in command mode)
-  root.setAttribute('data-lm-suppress-shortcuts', 'true');
+  // Keys typed here are for the widget, not for the notebook, whose command mode binds the arrow keys (and more) to
+  // whatever element has the focus. JupyterLab looks for its shortcuts as a key press bubbles up to the page, so
+  // stopping the press at the root is enough there. Notebook 7 looks on the way down (capture phase), before the
+  // slider sees the key, and cancels it. Both leave alone an element marked data-lm-suppress-shortcuts, checking from
+  // the focused element upwards; but the command-mode shortcuts match the focused element itself, before a mark on
+  // one of its parents is reached: so each control carries the mark itself.
+  for (const e of [root, ...root.querySelectorAll('input, button')]) e.setAttribute('data-lm-suppress-shortcuts', 'true');
   root.addEventListener('keydown', e => e.stopPropagation());
 
   function draw() {
