@@ -37,8 +37,17 @@ def sliders(**params):
     def deco(draw):
         draw.widget = widgets.interactive(draw, **params)
         display(still_bundle(draw.widget, draw), raw=True)
+        display({'text/html': _SLIDER_KEYS}, raw=True)
         return draw
     return deco
+
+# Keys pressed on a focused slider are for the slider: Notebook 7 would take the arrow keys for its command mode
+# first (see above). Once per page, mark whatever takes the focus inside a slider box so that it leaves them alone.
+_SLIDER_KEYS = """<script data-nnscratch="slider-keys">
+if (!window.__nnscratchSliderKeys) { window.__nnscratchSliderKeys = true;
+  document.addEventListener('focusin', e => { const t = e.target;
+    if (t instanceof Element && t.closest('.widget-interact')) t.setAttribute('data-lm-suppress-shortcuts', 'true'); }, true); }
+</script>"""
 
 def still_bundle(w, draw):
     "Display data for widget `w`: the live view, plus a PNG of `draw` at the widget's current values"
@@ -48,7 +57,9 @@ def still_bundle(w, draw):
 
 # %% ../nbs/00_show.ipynb #cd05fa68
 def docs_still(cell):
-    "nbdev processor: where an output has both a live widget and a still picture, keep the picture"
-    for o in cell.get('outputs', []):
+    "nbdev processor: where an output has both a live widget and a still picture, keep the picture; drop `_SLIDER_KEYS`"
+    if 'outputs' not in cell: return
+    cell['outputs'] = [o for o in cell['outputs'] if 'data-nnscratch="slider-keys"' not in ''.join(o.get('data', {}).get('text/html', ''))]
+    for o in cell['outputs']:
         data = o.get('data', {})
         if WIDGET_VIEW in data and 'image/png' in data: del data[WIDGET_VIEW]
