@@ -35,7 +35,7 @@ def measure(page, plot, kind):
     times = []
     for i in range(WARMUP + STEPS):
         # alternate right and left so that the value stays inside the slider's range
-        t = labkit.slider_step(page, plot, kind, 'ArrowRight' if i % 2 == 0 else 'ArrowLeft')
+        t = labkit.slider_step(page, plot, kind, 'ArrowRight' if i % 2 == 0 else 'ArrowLeft').ms
         if i >= WARMUP: times.append(t)
         time.sleep(0.05)
     return times
@@ -48,8 +48,8 @@ def summary(name, ts):
 def run(nodelay):
     with tempfile.TemporaryDirectory() as d:
         (Path(d) / 'latency.ipynb').write_text(json.dumps(notebook()))
-        with labkit.lab_server(d, nodelay=nodelay) as (base, token), labkit.chromium() as browser:
-            page = labkit.open_notebook(browser, base, token, 'latency.ipynb')
+        with labkit.lab_server(d, nodelay=nodelay) as server, labkit.chromium() as browser:
+            page = labkit.open_notebook(browser, server, 'latency.ipynb')
             labkit.run_all(page)
             assert not labkit.bad_outputs(page), labkit.bad_outputs(page)
             seed = measure(page, labkit.interacts(page).first, 'interact')

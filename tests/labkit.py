@@ -1,38 +1,46 @@
-"""Drive JupyterLab in headless Chromium: start a server, open a notebook, run it, move sliders, time redraws.
+"""Drive JupyterLab and Jupyter Notebook 7 in headless Chromium: start a server, open a notebook, run it, move sliders,
+time redraws.
 
 Used by tests/test_browser.py and bench/slider_latency.py. Needs Debian's chromium (`apt-get install chromium`) and
 the Playwright Python package; Playwright's own browser download is not used (it cannot be fetched offline).
+Both front ends are the same JupyterLab application code underneath, so once a notebook is open everything here
+(`run_all`, `bad_outputs`, the sliders) works the same in either.
 """
 import json, os, secrets, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get('NNSCRATCH_CHROMIUM', '/usr/bin/chromium')
 CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
                  '--disable-component-update', '--no-first-run']
-KERNELSPEC = {'name': 'python3', 'display_name': 'Python 3 (ipykernel)', 'language': 'python'}
+# what nbdev_clean leaves of Jupyter's python3 kernelspec: what the committed notebooks carry (for notebooks made here)
+KERNELSPEC = {'name': 'python3', 'display_name': 'python3', 'language': 'python'}
+APPS = {'lab': 'JupyterLab', 'notebook': 'Jupyter Notebook 7'}
 
 def free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 def copy_notebooks(paths, dest):
-    "Copy notebooks to `dest` with a kernelspec (so Lab starts Python without asking); returns the new paths"
-    out = []
-    for p in map(Path, paths):
-        nb = json.loads(p.read_text())
-        nb.setdefault('metadata', {})['kernelspec'] = KERNELSPEC
-        q = Path(dest) / p.name; q.write_text(json.dumps(nb)); out.append(q)
-    return out
+    "Copy notebooks to `dest` byte for byte, as committed (a missing kernelspec must show); returns the new paths"
+    return [Path(shutil.copyfile(p, Path(dest) / Path(p).name)) for p in paths]
+
+class Server(NamedTuple):
+    base: str   # http://127.0.0.1:PORT
+    token: str
+    app: str    # 'lab' or 'notebook'
+    root: Path  # the directory it serves
 
 # Jupyter Server leaves Nagle's algorithm on for the kernel's websocket: a small message (a widget update) that follows
 # another one (the kernel's "busy") can wait for the browser's delayed ACK, up to 40 ms. nnscratch's server extension
 # `nnscratch.lab` sets TCP_NODELAY on that socket; `pip install nnscratch` enables it. `nodelay` turns it on or off
 # explicitly, whatever the installed configuration says, so that the benchmark can measure both.
 @contextmanager
-def lab_server(root_dir, timeout=90, nodelay=True):
-    "JupyterLab on 127.0.0.1 (free port, random token) serving `root_dir`; yields (base_url, token); always stopped"
+def jupyter_server(root_dir, app='lab', timeout=90, nodelay=True):
+    "JupyterLab (`app='lab'`) or Notebook 7 (`'notebook'`) on 127.0.0.1 (free port, random token) serving `root_dir`; yields a `Server`; always stopped"
+    if app not in APPS: raise ValueError(f"app must be one of {list(APPS)}, got {app!r}")
     port, token = free_port(), secrets.token_hex(16)
     conf = Path(tempfile.mkdtemp(prefix='nnscratch-labconf-'))
     settings = conf / 'settings' / '@jupyterlab' / 'notebook-extension'
@@ -43,10 +51,13 @@ def lab_server(root_dir, timeout=90, nodelay=True):
     (news / 'notification.jupyterlab-settings').write_text(json.dumps({'fetchNews': 'false', 'checkForUpdates': False}))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')]).rstrip(os.pathsep),
                JUPYTER_CONFIG_DIR=str(conf / 'config'), MPLBACKEND='module://matplotlib_inline.backend_inline')
-    cmd = [sys.executable, '-m', 'jupyterlab', f'--ServerApp.jpserver_extensions=nnscratch.lab={nodelay}', '--no-browser', '--ServerApp.ip=127.0.0.1', f'--ServerApp.port={port}',
-           f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={root_dir}', '--LabApp.expose_app_in_browser=True',
-           f'--LabApp.user_settings_dir={conf / "settings"}', f'--LabApp.workspaces_dir={conf / "workspaces"}',
-           '--ServerApp.port_retries=0', '--allow-root', '--LabApp.news_url=', '--ServerApp.log_level=WARN']
+    # both read the same settings files; Notebook 7's own app is JupyterNotebookApp (`jupyter notebook`)
+    cls = 'LabApp' if app == 'lab' else 'JupyterNotebookApp'
+    cmd = [sys.executable, '-m', 'jupyterlab' if app == 'lab' else 'notebook', f'--ServerApp.jpserver_extensions=nnscratch.lab={nodelay}',
+           '--no-browser', '--ServerApp.ip=127.0.0.1', f'--ServerApp.port={port}', f'--IdentityProvider.token={token}',
+           f'--ServerApp.root_dir={root_dir}', f'--{cls}.expose_app_in_browser=True', f'--{cls}.user_settings_dir={conf / "settings"}',
+           f'--{cls}.workspaces_dir={conf / "workspaces"}', '--ServerApp.port_retries=0', '--allow-root', '--LabApp.news_url=',
+           '--ServerApp.log_level=WARN']
     log = open(conf / 'server.log', 'w')
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f'http://127.0.0.1:{port}'
@@ -57,9 +68,9 @@ def lab_server(root_dir, timeout=90, nodelay=True):
                 with urllib.request.urlopen(f'{base}/api/status?token={token}', timeout=2): break
             except OSError:
                 if proc.poll() is not None or time.monotonic() - t0 > timeout:
-                    raise RuntimeError(f"JupyterLab did not start; its log:\n{(conf / 'server.log').read_text()[-3000:]}")
+                    raise RuntimeError(f"{APPS[app]} did not start; its log:\n{(conf / 'server.log').read_text()[-3000:]}")
                 time.sleep(0.3)
-        yield base, token
+        yield Server(base, token, app, Path(root_dir))
     finally:
         try: os.killpg(proc.pid, signal.SIGTERM)   # the server and the kernels it started (same session)
         except ProcessLookupError: pass
@@ -67,6 +78,10 @@ def lab_server(root_dir, timeout=90, nodelay=True):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL); proc.wait()
         log.close(); shutil.rmtree(conf, ignore_errors=True)
+
+def lab_server(root_dir, timeout=90, nodelay=True):
+    "JupyterLab serving `root_dir`: `jupyter_server(root_dir, 'lab', ...)`"
+    return jupyter_server(root_dir, 'lab', timeout=timeout, nodelay=nodelay)
 
 @contextmanager
 def chromium():
@@ -77,14 +92,23 @@ def chromium():
         try: yield b
         finally: b.close()
 
-def open_notebook(browser, base, token, name, timeout=60_000):
-    "A new page with notebook `name` open in Lab and its kernel ready"
+def open_notebook(browser, server, name, timeout=60_000):
+    """A new page with notebook `name` open in `server`'s front end and its kernel ready. A notebook that opens with a
+    dialog (a notebook without a kernelspec gets "Select Kernel") fails at once, with the dialog's text."""
     page = browser.new_page(viewport={'width': 1300, 'height': 1000})
     page.set_default_timeout(timeout)
-    page.goto(f'{base}/lab/tree/{name}?reset&token={token}')  # reset: no tabs restored from an earlier page
-    page.wait_for_function("""name => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    url = f'/lab/tree/{name}?reset&' if server.app == 'lab' else f'/notebooks/{name}?'  # reset: no tabs from an earlier page
+    page.goto(f'{server.base}{url}token={server.token}')
+    state = page.wait_for_function("""name => {
+        const d = document.querySelector('.jp-Dialog');
+        if (d) return 'dialog: ' + d.innerText.replace(/\\s+/g, ' ').trim();
+        const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
         return w && w.context && w.context.path.endsWith(name) && w.sessionContext && w.sessionContext.session
-               && w.sessionContext.session.kernel && w.sessionContext.session.kernel.status === 'idle'; }""", arg=name)
+               && w.sessionContext.session.kernel && w.sessionContext.session.kernel.status === 'idle' && 'ready'; }""", arg=name).json_value()
+    if state != 'ready':
+        page.close()
+        raise AssertionError(f"{name} opened in {APPS[server.app]} with a dialog instead of a running kernel ({state!r}); "
+                             "a notebook without a python3 kernelspec in its metadata asks 'Select Kernel'")
     return page
 
 def run_all(page, timeout=180_000):
@@ -141,14 +165,40 @@ def fitplots(page):
 def interacts(page):
     return page.locator('.widget-interact')
 
+# The first slider of a FitPlot is an <input type=range>; of an `@interact` box, ipywidgets' noUiSlider, whose handle
+# takes the focus and the keys, and whose element carries the slider's API (`noUiSlider`) with its options.
+_SLIDER = """(plot, kind) => {
+    if (kind === 'fitplot') { const s = plot.querySelector('input[type=range]');
+        return {value: +s.value, step: +s.step, min: +s.min, max: +s.max}; }
+    const t = plot.querySelector('.noUi-target'), o = t.noUiSlider.options;
+    return {value: +t.querySelector('.noUi-handle').getAttribute('aria-valuenow'), step: +o.step, min: +o.range.min, max: +o.range.max};
+}"""
+
+def slider_state(plot, kind):
+    "{'value', 'step', 'min', 'max'} of the first slider of `plot` (a FitPlot or an `@interact` box), as the page has it"
+    return plot.evaluate(_SLIDER, kind)
+
+class Step(NamedTuple):
+    before: float  # the slider's value before the key press
+    after: float   # and after it
+    step: float    # the slider's step
+    ms: float      # from key press to the new picture on screen
+
 def slider_step(page, plot, kind, key='ArrowRight', timeout=10_000):
-    "Press `key` on the first slider of `plot` (a FitPlot or an `@interact` box); ms from key press to new picture"
+    """Focus the first slider of `plot` (a FitPlot or an `@interact` box), press `key` on the keyboard, wait for the new
+    picture; returns a `Step`. Fails, saying where the focus was, if the key does not move the slider."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     slider = plot.locator('input[type=range]').first if kind == 'fitplot' else plot.locator('.noUi-handle').first
     page.evaluate(_WATCH, [plot.element_handle(), kind])
+    st = slider_state(plot, kind)
     slider.focus()
     page.keyboard.press(key)
-    page.wait_for_function("() => window.__t0 != null && window.__t1 != null", timeout=timeout)
-    return page.evaluate("() => window.__t1 - window.__t0")
+    try: page.wait_for_function("() => window.__t0 != null && window.__t1 != null", timeout=timeout)
+    except PlaywrightTimeout as e:
+        where = page.evaluate("() => document.activeElement ? document.activeElement.outerHTML.slice(0, 200) : null")
+        raise AssertionError(f"{kind} slider: no new picture {timeout} ms after pressing {key} (value {st['value']} -> "
+                             f"{slider_state(plot, kind)['value']}, focus on {where})") from e
+    return Step(st['value'], slider_state(plot, kind)['value'], st['step'], page.evaluate("() => window.__t1 - window.__t0"))
 
 def fitplot_loss(plot):
     return float(plot.locator('.nns-loss').get_attribute('data-loss'))

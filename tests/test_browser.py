@@ -1,9 +1,12 @@
-"""The lessons in a real browser: JupyterLab in headless Chromium, and the docs pages rendered offline.
+"""The lessons in a real browser: JupyterLab and Jupyter Notebook 7 in headless Chromium, and the docs pages rendered
+offline.
 
-For each numbered notebook in nbs/ (run on a temporary copy): open it in JupyterLab, run all cells, check that no
-cell failed or wrote to stderr, move every slider box (`@interact` and `FitPlot`) with the keyboard and check that
-its picture is redrawn, press every FitPlot's Step button and check that the loss it shows goes down. A screenshot
-of each lesson is saved and its path printed.
+For each numbered notebook in nbs/ (run on a byte-for-byte temporary copy, so that it opens as committed: one
+without a kernelspec fails at once on Jupyter's "Select Kernel" dialog): open it in JupyterLab, run all cells, check
+that no cell failed or wrote to stderr, press an arrow key on the first slider of every slider box (`@interact` and
+`FitPlot`) and check that the slider moved by one step and its picture was redrawn, press every FitPlot's Step button
+and check that the loss it shows goes down. The same in Notebook 7 (`jupyter notebook`) for the lessons in
+`NB7_LESSONS`. A screenshot of each lesson is saved and its path printed, and so is each key press's effect.
 
 The docs pages: the notebooks go through the docs preprocessing (`tools/proc_docs.py`, which is `nbdev_proc_nbs`
 without Quarto, so with the `docs_still` processor), then `jupyter nbconvert --to html`; in the browser every picture
@@ -14,13 +17,15 @@ package ships; all other network requests are refused, so nothing passes by luck
 Skipped, with the reason, when Chromium, Playwright or the local MathJax is missing, except under CI=true, where
 that is a failure.
 """
-import json, os, re, shutil, subprocess, sys, tempfile
+import json, os, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 import pytest
 import labkit
 
 NBS = labkit.REPO / 'nbs'
 LESSONS = sorted(p.name for p in NBS.glob('[0-9][0-9]_*.ipynb'))
+# Notebook 7: the first lesson (both kinds of sliders; it tells learners to use the arrow keys) and FitPlot's own page
+NB7_LESSONS = ['01_fitting.ipynb', '13_fitplot.ipynb']
 MUST_HAVE_FITPLOT = {'01_fitting.ipynb', '02_descent.ipynb', '03_relu.ipynb', '13_fitplot.ipynb'}
 WIDGET_VIEW = 'application/vnd.jupyter.widget-view+json'
 
@@ -41,27 +46,55 @@ def artifacts():
     d.mkdir(parents=True, exist_ok=True)
     return d  # kept after the run: the screenshots are for people to look at
 
-@pytest.fixture(scope='session')
-def lab(browser):
-    with tempfile.TemporaryDirectory(prefix='nnscratch-lab-') as d:
+def _serve(app):
+    with tempfile.TemporaryDirectory(prefix=f'nnscratch-{app}-') as d:
         labkit.copy_notebooks([NBS / n for n in LESSONS], d)
-        with labkit.lab_server(d) as (base, token): yield base, token
+        with labkit.jupyter_server(d, app) as server: yield server
+
+@pytest.fixture(scope='session')
+def lab(browser): yield from _serve('lab')
+
+@pytest.fixture(scope='session')
+def nb7(browser): yield from _serve('notebook')
 
 def _show(capsys, msg):
     with capsys.disabled(): print(f"\n{msg}", end='')
 
 @pytest.mark.parametrize('name', LESSONS)
 def test_lesson_in_jupyterlab(name, lab, browser, artifacts, capsys):
-    base, token = lab
-    page = labkit.open_notebook(browser, base, token, name)
+    _check_lesson(lab, name, browser, artifacts, capsys)
+
+@pytest.mark.parametrize('name', NB7_LESSONS)
+def test_lesson_in_notebook7(name, nb7, browser, artifacts, capsys):
+    _check_lesson(nb7, name, browser, artifacts, capsys)
+
+def _key_step(page, plot, kind, what):
+    "Press an arrow key on the plot's first slider (ArrowRight, or ArrowLeft at the top): one step, and a new picture"
+    st = labkit.slider_state(plot, kind)
+    key, sign = ('ArrowLeft', -1) if st['value'] + st['step'] > st['max'] - 1e-6 * st['step'] else ('ArrowRight', 1)
+    r = labkit.slider_step(page, plot, kind, key)
+    assert r.after == pytest.approx(r.before + sign * r.step, rel=1e-9, abs=1e-9 * r.step), \
+        f"{what}: {key} moved the slider from {r.before} to {r.after}, not by one step of {r.step}"
+    return f"{what}: {key} {r.before:g} -> {r.after:g} (step {r.step:g}), new picture after {r.ms:.0f} ms"
+
+def _key_step_default_cancelled(page, plot):
+    "FitPlot moves its sliders on the keys itself: a page that cancels a key's default on the way down cannot stop it"
+    page.evaluate("() => { window.__cancel = e => e.preventDefault(); document.addEventListener('keydown', window.__cancel, true); }")
+    try: return _key_step(page, plot, 'fitplot', 'FitPlot 0, default cancelled')
+    finally: page.evaluate("() => document.removeEventListener('keydown', window.__cancel, true)")
+
+def _check_lesson(server, name, browser, artifacts, capsys):
+    app = labkit.APPS[server.app]
+    page = labkit.open_notebook(browser, server, name)
     try:
         labkit.run_all(page)
         assert labkit.bad_outputs(page) == []
         boxes, plots = labkit.interacts(page), labkit.fitplots(page)
         if name in MUST_HAVE_FITPLOT: assert plots.count() > 0, f"{name} should use FitPlot"
-        assert page.locator('.nns-static').count() == 0, "JupyterLab should show the live widget, not its static HTML"
-        for i in range(boxes.count()):  # the plain `@interact` sliders: a key press brings a new picture
-            labkit.slider_step(page, boxes.nth(i), 'interact')
+        assert page.locator('.nns-static').count() == 0, f"{app} should show the live widget, not its static HTML"
+        keys = []
+        for i in range(boxes.count()):  # the plain `@interact` sliders (ipywidgets' own)
+            keys.append(_key_step(page, boxes.nth(i), 'interact', f"@interact {i}"))
         for i in range(plots.count()):
             plot = plots.nth(i)
             plot.scroll_into_view_if_needed()
@@ -72,16 +105,31 @@ def test_lesson_in_jupyterlab(name, lab, browser, artifacts, capsys):
                 assert plot.locator('.nns-msg').text_content() == ''
             canvas = plot.locator('canvas')
             before = canvas.evaluate('c => c.toDataURL()')
-            labkit.slider_step(page, plot, 'fitplot')
+            keys.append(_key_step(page, plot, 'fitplot', f"FitPlot {i}"))
             assert canvas.evaluate('c => c.toDataURL()') != before, f"FitPlot {i}: the canvas did not change"
-        if name == '13_fitplot.ipynb': _run_and_blow_up(page, plots.first)
+        if name == '13_fitplot.ipynb':
+            keys.append(_key_step_default_cancelled(page, plots.first))
+            _run_and_blow_up(page, plots.first)
         (plots.first if plots.count() else page.locator('.jp-Notebook')).scroll_into_view_if_needed()
-        shot = artifacts / f"lab_{Path(name).stem}.png"
+        shot = artifacts / f"{'lab' if server.app == 'lab' else 'nb7'}_{Path(name).stem}.png"
         page.screenshot(path=str(shot))
-        _show(capsys, f"screenshot: {shot}")
+        _show(capsys, f"{app}, {name}: screenshot {shot}" + ''.join(f"\n  {k}" for k in keys))
     finally:
         labkit.shutdown_kernel(page)
         page.close()
+
+@pytest.mark.parametrize('app', ['lab', 'notebook'])
+def test_missing_kernelspec_fails_at_once(app, browser, request):
+    "The harness opens notebooks as they are: one without a kernelspec fails on the 'Select Kernel' dialog, quickly"
+    server = request.getfixturevalue('lab' if app == 'lab' else 'nb7')
+    nb = json.loads((NBS / LESSONS[0]).read_bytes())
+    del nb['metadata']['kernelspec']
+    (server.root / 'no_kernelspec.ipynb').write_text(json.dumps(nb))
+    t0 = time.monotonic()
+    with pytest.raises(AssertionError, match=r"(?i)dialog: Select kernel") as e:
+        labkit.open_notebook(browser, server, 'no_kernelspec.ipynb')
+    assert time.monotonic() - t0 < 30, f"open_notebook took {time.monotonic() - t0:.0f} s to notice the dialog"
+    assert 'kernelspec' in str(e.value)
 
 def _run_and_blow_up(page, plot):
     "Run moves the sliders by itself until stopped; a far too large lr stops with a message, not a NaN"
