@@ -114,7 +114,8 @@ def main(argv=None):
         before = versions(py)
         sh(py, '-m', 'pip', 'install', '-q', local)
         after = versions(py)
-        changed = {k: (v, after.get(k)) for k, v in before.items() if after.get(k) != v and k not in ('pip', 'setuptools', 'wheel')}
+        changed = {k: (v, after.get(k)) for k, v in before.items()
+                   if after.get(k) != v and k not in ('pip', 'setuptools', 'wheel')}  # the venv's own tools may move
         print(f"install cell: pip install '{req}' (wheel: {wheel.name}), {time.monotonic() - t0:.0f} s; "
               f"{len(after) - len(before)} packages added")
         shown = ['torch', 'ipywidgets', 'anywidget', 'fastai', 'fastcore', 'micrograd', 'matplotlib', 'numpy', 'ipykernel']
