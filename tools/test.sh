@@ -31,6 +31,9 @@ check "README.md is generated from nbs/index.ipynb" readme_sync
 check "nbdev_test: every notebook runs top to bottom" nbdev_test
 check "docs preprocessing (nbdev_proc_nbs without Quarto)" proc_nbs
 check "pytest tests/" pytest_run
+# a learner's first run: a fresh venv with only what the notebooks' install cell installs (slow: two venvs with torch)
+check "fresh environment: every notebook runs with only what its install cell installs" python tools/fresh_env.py
+check "fresh environment with Colab's ipywidgets 7.7.1 preinstalled" python tools/fresh_env.py --preinstall ipywidgets==7.7.1
 
 # pytest's own cases count one by one; the other checks count one each
 if [ -f /tmp/nnscratch-pytest.xml ]; then
