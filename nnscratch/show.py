@@ -42,8 +42,9 @@ def sliders(**params):
         return draw
     return deco
 
-# Keys pressed on a focused slider are for the slider: Notebook 7 would take the arrow keys for its command mode
-# first (see above). Once per page, mark whatever takes the focus inside a slider box so that it leaves them alone.
+# Keys pressed on a focused slider are for the slider, but Notebook 7 matches its command-mode shortcuts (the arrow
+# keys among them) against the focused element before the slider sees the key, and skips elements marked
+# data-lm-suppress-shortcuts. Once per page, mark whatever takes the focus inside a slider box.
 _SLIDER_KEYS = """<script data-nnscratch="slider-keys">
 if (!window.__nnscratchSliderKeys) { window.__nnscratchSliderKeys = true;
   document.addEventListener('focusin', e => { const t = e.target;
