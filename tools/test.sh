@@ -4,6 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 passed=0; failed=0; failures=()
+JUNIT=$(mktemp --suffix=.xml); rm -f "$JUNIT"  # pytest writes it; its own path, so that runs side by side do not mix
 check() {  # check NAME COMMAND...: run COMMAND, count it
   local name=$1; shift
   echo "=== $name"
@@ -20,7 +21,7 @@ clean_sync()  { nbdev_clean && unchanged nbs; }
 readme_sync() { python tools/readme.py --check; }
 proc_nbs()    { python tools/proc_docs.py && test -f _proc/index.ipynb && unchanged nbs; }
 pytest_run()  {
-  python -m pytest -q -p no:cacheprovider --junitxml=/tmp/nnscratch-pytest.xml tests; local rc=$?
+  python -m pytest -q -p no:cacheprovider --junitxml="$JUNIT" tests; local rc=$?
   [ $rc -eq 5 ] && { echo "pytest collected no test"; return 1; }
   return $rc
 }
@@ -36,16 +37,17 @@ check "fresh environment: every notebook runs with only what its install cell in
 check "fresh environment with Colab's ipywidgets 7.7.1 preinstalled" python tools/fresh_env.py --preinstall ipywidgets==7.7.1
 
 # pytest's own cases count one by one; the other checks count one each
-if [ -f /tmp/nnscratch-pytest.xml ]; then
-  read -r pt pf < <(python - <<'PY'
+if [ -f "$JUNIT" ]; then
+  read -r pt pf < <(python - "$JUNIT" <<'PY'
 import xml.etree.ElementTree as ET
-r = ET.parse('/tmp/nnscratch-pytest.xml').getroot()
+import sys
+r = ET.parse(sys.argv[1]).getroot()
 s = r if r.tag == 'testsuite' else r.find('testsuite')
 t, f, e, sk = (int(s.get(k, 0)) for k in ('tests', 'failures', 'errors', 'skipped'))
 print(t - f - e - sk, f + e)
 PY
 )
-  rm -f /tmp/nnscratch-pytest.xml
+  rm -f "$JUNIT"
   # the pytest check itself was counted once above: replace it by its cases
   if [[ " ${failures[*]-} " == *"pytest tests/"* ]]; then failed=$((failed-1)); else passed=$((passed-1)); fi
   passed=$((passed+pt)); failed=$((failed+pf))
