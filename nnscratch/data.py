@@ -11,7 +11,7 @@ import gzip, hashlib, os, struct, urllib.request, urllib.error
 from pathlib import Path
 import numpy as np
 import torch
-from .fitting import _check_count
+from .checks import check_count, check_real
 
 # %% ../nbs/06_data.ipynb #f58b25a9
 def digits(dtype=torch.float32):
@@ -42,7 +42,7 @@ def show_digits(X, y=None, n=10, ncols=10, title=None):
 def split(X, y, valid_pct=0.2, seed=42):
     "Shuffle with `seed` and split `X`, `y` into `(X_train, y_train), (X_valid, y_valid)`, a `valid_pct` share for validation"
     if len(X) != len(y): raise ValueError(f"split: `X` has {len(X)} rows but `y` has {len(y)}; they must match")
-    if not 0 < valid_pct < 1: raise ValueError(f"split: `valid_pct` must be between 0 and 1 (exclusive), got {valid_pct}")
+    check_real('valid_pct', valid_pct, 'split', lo=0, hi=1, lo_open=True, hi_open=True)
     idx = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))
     n_valid = int(round(len(X) * valid_pct))
     if not 0 < n_valid < len(X): raise ValueError(f"split: {len(X)} rows are too few to split with `valid_pct`={valid_pct}")
@@ -74,7 +74,7 @@ def digits_data(valid_pct=0.2, seed=42, dtype=torch.float32):
 # %% ../nbs/06_data.ipynb #2a8a1ffb
 def batches(X, y, bs, shuffle=True, generator=None):
     "Iterate over `(X_batch, y_batch)` of `bs` rows, in an order shuffled with `generator` (or in order if not `shuffle`)"
-    _check_count('bs', bs, 'batches', 'batch size')
+    check_count('bs', bs, 'batches', 'batch size')
     if len(X) != len(y): raise ValueError(f"batches: `X` has {len(X)} rows but `y` has {len(y)}; they must match")
     idx = torch.randperm(len(X), generator=generator) if shuffle else torch.arange(len(X))
     for i in range(0, len(X), bs):

@@ -8,13 +8,13 @@ __all__ = ['Dropout', 'dropout_mlp']
 # %% ../nbs/10_dropout.ipynb #09e8471b
 import torch
 from .mlp import TensorLayer
+from .checks import check_real
 
 # %% ../nbs/10_dropout.ipynb #60d98a1b
 class Dropout(TensorLayer):
     "Inverted dropout: in training, zero each unit with probability `p` and scale the kept ones by 1/(1-p); identity in eval"
     def __init__(self, p=0.5, generator=None, mask=None):
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-            raise ValueError(f"Dropout: `p` is the probability of dropping a unit and must be in [0, 1), got {p!r}")
+        check_real('p', p, 'Dropout', lo=0, hi=1, hi_open=True, what='the probability of dropping a unit')
         if mask is not None and (not torch.is_tensor(mask) or mask.dtype != torch.bool):
             raise TypeError(f"Dropout: `mask` must be a bool tensor (True = keep), got {type(mask).__name__}")
         self.p, self.generator, self.fixed_mask, self.training, self.scale = p, generator, mask, True, None

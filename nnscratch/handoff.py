@@ -12,7 +12,7 @@ from torch import nn
 from .mlp import Linear, ReLU, Sequential
 from .norm import BatchNorm, LayerNorm
 from .dropout import Dropout
-from .fitting import _check_count
+from .checks import check_count
 
 # %% ../nbs/12_fastai.ipynb #20c63cf9
 def to_torch(model):
@@ -42,7 +42,7 @@ def digits_dls(train, valid, bs=64, seed=0):
         warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
         from fastai.data.core import DataLoaders
     from torch.utils.data import DataLoader, TensorDataset
-    _check_count('bs', bs, 'digits_dls', 'batch size')
+    check_count('bs', bs, 'digits_dls', 'batch size')
     for name, d in (('train', train), ('valid', valid)):
         if not (isinstance(d, (tuple, list)) and len(d) == 2 and len(d[0]) == len(d[1])):
             raise ValueError(f"digits_dls: `{name}` must be a pair (X, y) of tensors with as many labels as rows")

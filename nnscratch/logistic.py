@@ -9,6 +9,7 @@ __all__ = ['sigmoid', 'softplus', 'SigmoidBCE', 'logistic_grads', 'binary_accura
 import math
 import torch
 from .data import batches
+from .checks import check_count, check_real
 
 # %% ../nbs/07_logistic.ipynb #db4a1541
 def sigmoid(z):
@@ -52,7 +53,8 @@ def train_logistic(X, t, lr=0.1, epochs=10, bs=64, seed=0, valid=None):
         raise ValueError(f"train_logistic: `X` must be a 2-d float tensor (samples, pixels), got {getattr(X, 'dtype', type(X).__name__)} {tuple(getattr(X, 'shape', ()))}")
     if not torch.isfinite(X).all(): raise ValueError("train_logistic: `X` has values that are NaN or infinite")
     if t.shape != (len(X),): raise ValueError(f"train_logistic: `t` must have shape ({len(X)},), one target per row of `X`, got {tuple(t.shape)}")
-    if not lr > 0: raise ValueError(f"train_logistic: `lr` (learning rate) must be > 0, got {lr!r}")
+    check_real('lr', lr, 'train_logistic', lo=0, lo_open=True, what='learning rate')
+    check_count('epochs', epochs, 'train_logistic'); check_count('bs', bs, 'train_logistic', 'batch size')
     gen = torch.Generator().manual_seed(seed)
     w, b = torch.zeros(X.shape[1], dtype=X.dtype), torch.zeros((), dtype=X.dtype)
     hist = []

@@ -8,7 +8,7 @@ __all__ = ['BatchNorm', 'LayerNorm', 'norm_mlp', 'runs_table', 'plot_runs']
 # %% ../nbs/09_norm.ipynb #7fc1cf9b
 import torch
 from .mlp import TensorLayer
-from .fitting import _check_count
+from .checks import check_callable, check_count, check_real
 
 # %% ../nbs/09_norm.ipynb #f4941533
 def _check_batch(layer, x, n):
@@ -23,9 +23,8 @@ def _check_batch(layer, x, n):
 class BatchNorm(TensorLayer):
     "Batch normalization over the batch dimension of a (batch, `n`) input, with running statistics for eval mode"
     def __init__(self, n, momentum=0.1, eps=1e-5, dtype=torch.float32):
-        _check_count('n', n, 'BatchNorm')
-        if not 0 <= momentum <= 1: raise ValueError(f"BatchNorm: `momentum` must be in [0, 1], got {momentum}")
-        if not eps > 0: raise ValueError(f"BatchNorm: `eps` must be > 0, got {eps}")
+        check_count('n', n, 'BatchNorm'); check_real('momentum', momentum, 'BatchNorm', lo=0, hi=1)
+        check_real('eps', eps, 'BatchNorm', lo=0, lo_open=True)
         self.n, self.momentum, self.eps, self.training = n, momentum, eps, True
         self.gamma, self.beta = torch.ones(n, dtype=dtype), torch.zeros(n, dtype=dtype)
         self.dgamma, self.dbeta = torch.zeros_like(self.gamma), torch.zeros_like(self.beta)
@@ -67,8 +66,7 @@ BatchNorm.backward, BatchNorm.params, BatchNorm.grads = _bn_backward, _bn_params
 class LayerNorm(TensorLayer):
     "Layer normalization: each row of a (batch, `n`) input normalized over its `n` features"
     def __init__(self, n, eps=1e-5, dtype=torch.float32):
-        _check_count('n', n, 'LayerNorm')
-        if not eps > 0: raise ValueError(f"LayerNorm: `eps` must be > 0, got {eps}")
+        check_count('n', n, 'LayerNorm'); check_real('eps', eps, 'LayerNorm', lo=0, lo_open=True)
         self.n, self.eps, self.training = n, eps, True
         self.gamma, self.beta = torch.ones(n, dtype=dtype), torch.zeros(n, dtype=dtype)
         self.dgamma, self.dbeta = torch.zeros_like(self.gamma), torch.zeros_like(self.beta)
@@ -93,7 +91,7 @@ from .mlp import Linear, ReLU, Sequential
 
 def norm_mlp(sizes=(64, 100, 100, 10), norm=None, generator=None):
     "Linear layers of `sizes`, each hidden one followed by `norm(width)` (if given) and a ReLU"
-    if norm is not None and not callable(norm): raise TypeError(f"norm_mlp: `norm` must be a layer class such as BatchNorm, got {norm!r}")
+    if norm is not None: check_callable('norm', norm, 'norm_mlp', what='a layer class such as BatchNorm')
     layers = []
     for nin, nout in zip(sizes[:-2], sizes[1:-1]):
         layers += [Linear(nin, nout, generator)] + ([norm(nout)] if norm else []) + [ReLU()]
@@ -102,6 +100,7 @@ def norm_mlp(sizes=(64, 100, 100, 10), norm=None, generator=None):
 # %% ../nbs/09_norm.ipynb #886f9276
 def runs_table(runs, steps_per_epoch=None):
     "Text table of the last epoch of each history in dict `runs` (name -> history), with the best valid loss and its epoch"
+    if steps_per_epoch is not None: check_count('steps_per_epoch', steps_per_epoch, 'runs_table')
     lines = [f"{'':24}{'train loss':>11}{'valid loss':>11}{'train acc':>10}{'valid acc':>10}{'best valid loss':>18}"
              + (f"{'ms/step':>9}" if steps_per_epoch else '')]
     for name, hist in runs.items():

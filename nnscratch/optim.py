@@ -6,47 +6,16 @@
 __all__ = ['Momentum', 'Adam', 'AdamW']
 
 # %% ../nbs/11_optim.ipynb #69c27c2e
-import math
 import torch
-from .mlp import SGD
-
-# %% ../nbs/11_optim.ipynb #cfa61626
-def _check_hyper(name, v, lo=0, hi=math.inf, lo_open=False, hi_open=False):
-    "Refuse hyper-parameter `v` unless it is a real number in the given interval"
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
-        raise TypeError(f"`{name}` must be a number, got {v!r}")
-    if v < lo or v > hi or (lo_open and v == lo) or (hi_open and v == hi):
-        want = (f"{'>' if lo_open else '>='} {lo}" if hi == math.inf else
-                f"in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}")
-        raise ValueError(f"`{name}` must be {want}, got {v}")
-
-class _Optimizer:
-    "Shared by the optimizers: argument checks and per-parameter state in the order of `params`"
-    def __init__(self, lr, weight_decay):
-        _check_hyper('lr', lr, lo_open=True); _check_hyper('weight_decay', weight_decay)
-        self.lr, self.weight_decay, self.state, self.t = lr, weight_decay, None, 0
-
-    def _check(self, params, grads):
-        name = type(self).__name__
-        if len(params) != len(grads): raise ValueError(f"{name}.step: got {len(params)} `params` but {len(grads)} `grads`")
-        for i, (p, g) in enumerate(zip(params, grads)):
-            if p.shape != g.shape: raise ValueError(f"{name}.step: `grads[{i}]` has shape {tuple(g.shape)} but `params[{i}]` has {tuple(p.shape)}")
-            if not torch.isfinite(g).all(): raise ValueError(f"{name}.step: `grads[{i}]` contains NaN or infinite values")
-        if self.state is None: self.state = [self.init_state(p) for p in params]
-        elif len(self.state) != len(params): raise ValueError(f"{name}.step: got {len(params)} `params`, but the first step had {len(self.state)}")
-        self.t += 1
-
-    def step(self, params, grads):
-        "Update each tensor in `params` in place, given `grads` in the same order"
-        self._check(params, grads)
-        with torch.no_grad():
-            for p, g, s in zip(params, grads, self.state): self.update(p, g, s)
+from .mlp import Optimizer
+from .checks import check_real
 
 # %% ../nbs/11_optim.ipynb #de85fa92
-class Momentum(_Optimizer):
+class Momentum(Optimizer):
     "SGD with momentum, as torch.optim.SGD(lr, momentum, weight_decay): v = μv + g, θ -= lr·v"
     def __init__(self, lr, momentum=0.9, weight_decay=0.):
-        super().__init__(lr, weight_decay); _check_hyper('momentum', momentum, hi=1, hi_open=True)
+        super().__init__(lr, weight_decay)
+        check_real('momentum', momentum, type(self).__name__, lo=0, hi=1, hi_open=True)
         self.momentum = momentum
     def init_state(self, p): return {'v': torch.zeros_like(p)}
     def update(self, p, g, s):
@@ -55,13 +24,15 @@ class Momentum(_Optimizer):
         p -= self.lr*s['v']
 
 # %% ../nbs/11_optim.ipynb #44cd4985
-class Adam(_Optimizer):
+class Adam(Optimizer):
     "Adam, as torch.optim.Adam: `weight_decay` adds λ·θ to the gradient (an L2 penalty in the loss)"
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.):
         super().__init__(lr, weight_decay)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2: raise ValueError(f"`betas` must be a pair (β1, β2), got {betas!r}")
-        for i, b in enumerate(betas): _check_hyper(f'betas[{i}]', b, hi=1, hi_open=True)
-        _check_hyper('eps', eps, lo_open=True)
+        who = type(self).__name__
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{who}: `betas` must be a pair (β1, β2), got {betas!r}")
+        for i, b in enumerate(betas): check_real(f'betas[{i}]', b, who, lo=0, hi=1, hi_open=True)
+        check_real('eps', eps, who, lo=0, lo_open=True)
         self.betas, self.eps = tuple(betas), eps
     def init_state(self, p): return {'m': torch.zeros_like(p), 'v': torch.zeros_like(p)}
     def adam_step(self, p, g, s):
