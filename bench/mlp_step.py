@@ -20,7 +20,7 @@ def hand_setup(seed=0):
     def step(xb, yb):
         loss_fn.forward(model.forward(xb), yb)
         model.backward(loss_fn.backward())
-        opt.step(model.params(), model.grads())
+        opt.step(model.parameters(), model.grads())
     return model, step
 
 

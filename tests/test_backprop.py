@@ -72,7 +72,7 @@ def test_mlp_end_to_end():
     g = gen(4)
     net = mlp((12, 16, 8, 5), generator=g, dtype=D, input_grad=True)
     x, y = torch.randn(9, 12, dtype=D, generator=g), torch.randint(0, 5, (9,), generator=g)
-    xg, ps = x.clone().requires_grad_(), [p.requires_grad_() for p in net.params()]
+    xg, ps = x.clone().requires_grad_(), [p.requires_grad_() for p in net.parameters()]
     F.cross_entropy(net.forward(xg), y).backward()
     for p in ps: p.requires_grad_(False)
     sce = SoftmaxCE(); sce.forward(net.forward(x), y)
@@ -90,7 +90,7 @@ def test_sgd_matches_torch():
     sce = SoftmaxCE()
     for _ in range(10):
         x, y = torch.randn(4, 6, dtype=D, generator=g), torch.randint(0, 3, (4,), generator=g)
-        sce.forward(net.forward(x), y); net.backward(sce.backward()); opt.step(net.params(), net.grads())
+        sce.forward(net.forward(x), y); net.backward(sce.backward()); opt.step(net.parameters(), net.grads())
         topt.zero_grad(); F.cross_entropy(tnet(x), y).backward(); topt.step()
     assert float((net.layers[0].W - tnet[0].weight.detach().T).abs().max()) < 1e-10
     assert float((net.layers[2].b - tnet[2].bias.detach()).abs().max()) < 1e-10
