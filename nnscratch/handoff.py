@@ -9,6 +9,7 @@ __all__ = ['to_torch', 'digits_dls']
 import warnings
 import torch
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 from .mlp import Linear, ReLU, Sequential
 from .norm import BatchNorm, LayerNorm
 from .dropout import Dropout
@@ -45,7 +46,6 @@ def digits_dls(train, valid, bs=64, seed=0):
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
         from fastai.data.core import DataLoaders
-    from torch.utils.data import DataLoader, TensorDataset
     check_count('bs', bs, 'digits_dls', 'batch size')
     for name, d in (('train', train), ('valid', valid)):
         if not (isinstance(d, (tuple, list)) and len(d) == 2 and len(d[0]) == len(d[1])):

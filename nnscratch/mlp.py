@@ -190,6 +190,7 @@ def evaluate(model, loss_fn, X, y):
 
 def fit(model, loss_fn, opt, train_data, valid_data, epochs, bs, seed=0, graph=True, progress=True):
     "Train `model` (a layer, or a list of layers) with minibatch `opt` steps; returns the history, one dict per epoch"
+    # imported here, not at the top: fastprogress imports fastcore, which `import nnscratch` must not load
     from fastprogress.fastprogress import master_bar, progress_bar
     if isinstance(model, (list, tuple)): model = Sequential(*model)
     _check_data('train_data', train_data); _check_data('valid_data', valid_data)

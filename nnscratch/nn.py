@@ -90,6 +90,7 @@ def svm_loss(model, X, y, alpha=1e-4):
 # %% ../nbs/05_nn.ipynb #59449202
 def fit_mlp(model, X, y, steps=100, lr0=1.0, lr1=0.1, loss_fn=svm_loss):
     "Train `model` on `X`, `y` for `steps` steps of gradient descent, learning rate from `lr0` down to `lr1`"
+    # imported here, not at the top: fastprogress imports fastcore, which `import nnscratch` must not load
     from fastprogress.fastprogress import progress_bar
     check_count('steps', steps, 'fit_mlp')
     check_callable('loss_fn', loss_fn, 'fit_mlp', what='a function (model, X, y) -> (loss, accuracy)')
