@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from nnscratch.data import digits_data
 from nnscratch.mlp import mlp, SoftmaxCE, SGD
+from nnscratch.handoff import to_torch
 
 SIZES = (64, 256, 128, 10)  # the lesson's network
 
@@ -20,20 +21,13 @@ def hand_setup(seed=0):
     def step(xb, yb):
         loss_fn.forward(model.forward(xb), yb)
         model.backward(loss_fn.backward())
-        opt.step(model.params(), model.grads())
+        opt.step(model.parameters(), model.grads())
     return model, step
 
 
 def torch_setup(hand_model):
-    "The same architecture in torch.nn, starting from the hand-written model's weights"
-    layers = []
-    for l in hand_model.layers:
-        if hasattr(l, 'W'):
-            lin = torch.nn.Linear(l.nin, l.nout)
-            with torch.no_grad(): lin.weight.copy_(l.W.T); lin.bias.copy_(l.b)
-            layers.append(lin)
-        else: layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
+    "The same network in torch.nn (the library's `to_torch`), starting from the hand-written model's weights"
+    model = to_torch(hand_model)
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     def step(xb, yb):
         opt.zero_grad()

@@ -11,11 +11,11 @@ import gzip, hashlib, os, struct, urllib.request, urllib.error
 from pathlib import Path
 import numpy as np
 import torch
-from .fitting import _check_count
+from .checks import check_count, check_real
 
 # %% ../nbs/06_data.ipynb #f58b25a9
 def digits(dtype=torch.float32):
-    "scikit-learn's 1,797 handwritten 8×8 digits: images `X` (n, 64) of `dtype`, pixels 0..16, and labels `y` (n,) int64"
+    "scikit-learn's 1,797 handwritten 8×8 digits: images `X` (n, 64) of `dtype`, pixels 0..16; labels `y` (n,) int64"
     from sklearn.datasets import load_digits  # imported here so that `import nnscratch` stays light
     d = load_digits()
     return torch.tensor(d.data, dtype=dtype), torch.tensor(d.target, dtype=torch.int64)
@@ -27,7 +27,8 @@ def show_digits(X, y=None, n=10, ncols=10, title=None):
     X = torch.as_tensor(X)
     if X.ndim != 2: raise ValueError(f"show_digits: `X` must be (n, pixels), got shape {tuple(X.shape)}")
     side = int(round(X.shape[1] ** 0.5))
-    if side * side != X.shape[1]: raise ValueError(f"show_digits: rows of `X` must be square images, got {X.shape[1]} pixels")
+    if side * side != X.shape[1]:
+        raise ValueError(f"show_digits: rows of `X` must be square images, got {X.shape[1]} pixels")
     n = min(n, len(X)); nrows = (n + ncols - 1) // ncols
     fig, axs = plt.subplots(nrows, ncols, figsize=(ncols * 0.9, nrows * 1.1), squeeze=False)
     for i, ax in enumerate(axs.flat):
@@ -40,12 +41,13 @@ def show_digits(X, y=None, n=10, ncols=10, title=None):
 
 # %% ../nbs/06_data.ipynb #5096c5c9
 def split(X, y, valid_pct=0.2, seed=42):
-    "Shuffle with `seed` and split `X`, `y` into `(X_train, y_train), (X_valid, y_valid)`, a `valid_pct` share for validation"
+    "Split `X`, `y`, shuffled with `seed`, into `(X_train, y_train), (X_valid, y_valid)`, a `valid_pct` share valid"
     if len(X) != len(y): raise ValueError(f"split: `X` has {len(X)} rows but `y` has {len(y)}; they must match")
-    if not 0 < valid_pct < 1: raise ValueError(f"split: `valid_pct` must be between 0 and 1 (exclusive), got {valid_pct}")
+    check_real('valid_pct', valid_pct, 'split', lo=0, hi=1, lo_open=True, hi_open=True)
     idx = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))
     n_valid = int(round(len(X) * valid_pct))
-    if not 0 < n_valid < len(X): raise ValueError(f"split: {len(X)} rows are too few to split with `valid_pct`={valid_pct}")
+    if not 0 < n_valid < len(X):
+        raise ValueError(f"split: {len(X)} rows are too few to split with `valid_pct`={valid_pct}")
     tr, va = idx[n_valid:], idx[:n_valid]
     return (X[tr], y[tr]), (X[va], y[va])
 
@@ -53,10 +55,12 @@ def split(X, y, valid_pct=0.2, seed=42):
 def norm_stats(X):
     "Each column's mean in `X` (the training split, rows are samples) and one standard deviation of all centred values"
     X = torch.as_tensor(X)
-    if X.ndim != 2 or len(X) < 2: raise ValueError(f"norm_stats: `X` must be (n, features) with n >= 2, got shape {tuple(X.shape)}")
+    if X.ndim != 2 or len(X) < 2:
+        raise ValueError(f"norm_stats: `X` must be (n, features) with n >= 2, got shape {tuple(X.shape)}")
     mean = X.mean(0)
     std = (X - mean).std()
-    if not torch.isfinite(std) or std == 0: raise ValueError(f"norm_stats: `X` must have finite values that are not all equal (std={float(std)})")
+    if not torch.isfinite(std) or std == 0:
+        raise ValueError(f"norm_stats: `X` must have finite values that are not all equal (std={float(std)})")
     return mean, std
 
 def normalize(X, mean, std):
@@ -73,8 +77,8 @@ def digits_data(valid_pct=0.2, seed=42, dtype=torch.float32):
 
 # %% ../nbs/06_data.ipynb #2a8a1ffb
 def batches(X, y, bs, shuffle=True, generator=None):
-    "Iterate over `(X_batch, y_batch)` of `bs` rows, in an order shuffled with `generator` (or in order if not `shuffle`)"
-    _check_count('bs', bs, 'batches', 'batch size')
+    "Iterate over `(X_batch, y_batch)` of `bs` rows, shuffled with `generator` (in order if not `shuffle`)"
+    check_count('bs', bs, 'batches', 'batch size')
     if len(X) != len(y): raise ValueError(f"batches: `X` has {len(X)} rows but `y` has {len(y)}; they must match")
     idx = torch.randperm(len(X), generator=generator) if shuffle else torch.arange(len(X))
     for i in range(0, len(X), bs):
@@ -93,7 +97,8 @@ def read_idx(path):
     shape = struct.unpack(f'>{ndim}I', data[4:4 + 4*ndim])
     body = data[4 + 4*ndim:]
     if len(body) != int(np.prod(shape)):
-        raise ValueError(f"read_idx: {path} should hold {int(np.prod(shape))} values for shape {shape}, found {len(body)}")
+        raise ValueError(f"read_idx: {path} should hold {int(np.prod(shape))} values for shape {shape}, "
+                         f"found {len(body)}")
     return torch.from_numpy(np.frombuffer(body, dtype=np.uint8).copy()).reshape(shape)
 
 def write_idx(path, a):
@@ -103,7 +108,8 @@ def write_idx(path, a):
     Path(path).write_bytes(gzip.compress(data) if str(path).endswith('.gz') else data)
 
 # %% ../nbs/06_data.ipynb #101d1e08
-MNIST_URL = 'https://ossci-datasets.s3.amazonaws.com/mnist/'  # the mirror torchvision uses; yann.lecun.com is often down
+# the mirror torchvision uses; yann.lecun.com is often down
+MNIST_URL = 'https://ossci-datasets.s3.amazonaws.com/mnist/'
 MNIST_FILES = {  # file name: MD5 of the gzip file, as published with torchvision's MNIST dataset
     'train-images-idx3-ubyte.gz': 'f68b3c2dcbeaaa9fbdd348bbdeb94873',
     'train-labels-idx1-ubyte.gz': 'd53e105ee54ea40749a09fcbcd1e9432',

@@ -7,25 +7,28 @@ __all__ = ['Dropout', 'dropout_mlp']
 
 # %% ../nbs/10_dropout.ipynb #09e8471b
 import torch
-from .mlp import TensorLayer
+from .logistic import TensorLayer
+from .mlp import Linear, ReLU, Sequential
+from .checks import check_real
 
 # %% ../nbs/10_dropout.ipynb #60d98a1b
 class Dropout(TensorLayer):
-    "Inverted dropout: in training, zero each unit with probability `p` and scale the kept ones by 1/(1-p); identity in eval"
+    "Inverted dropout: while training, zero each unit with probability `p`, scale the rest by 1/(1-p); identity in eval"
     def __init__(self, p=0.5, generator=None, mask=None):
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-            raise ValueError(f"Dropout: `p` is the probability of dropping a unit and must be in [0, 1), got {p!r}")
+        check_real('p', p, 'Dropout', lo=0, hi=1, hi_open=True, what='the probability of dropping a unit')
         if mask is not None and (not torch.is_tensor(mask) or mask.dtype != torch.bool):
             raise TypeError(f"Dropout: `mask` must be a bool tensor (True = keep), got {type(mask).__name__}")
         self.p, self.generator, self.fixed_mask, self.training, self.scale = p, generator, mask, True, None
 
     def forward(self, x):
-        if not torch.is_tensor(x) or not x.is_floating_point(): raise TypeError(f"Dropout: `x` must be a float tensor, got {type(x).__name__}")
+        if not torch.is_tensor(x) or not x.is_floating_point():
+            raise TypeError(f"Dropout: `x` must be a float tensor, got {type(x).__name__}")
         if not torch.isfinite(x).all(): raise ValueError("Dropout: `x` contains NaN or infinite values")
         if not self.training or self.p == 0: self.scale = None; return x
         keep = self.fixed_mask
         if keep is None: keep = torch.rand(x.shape, generator=self.generator, device=x.device) >= self.p
-        elif keep.shape != x.shape: raise ValueError(f"Dropout: the fixed `mask` has shape {tuple(keep.shape)} but `x` has {tuple(x.shape)}")
+        elif keep.shape != x.shape:
+            raise ValueError(f"Dropout: the fixed `mask` has shape {tuple(keep.shape)} but `x` has {tuple(x.shape)}")
         self.scale = keep.to(x.dtype)/(1 - self.p)
         return x*self.scale
 
@@ -33,10 +36,9 @@ class Dropout(TensorLayer):
     def __repr__(self): return f"Dropout(p={self.p})"
 
 # %% ../nbs/10_dropout.ipynb #4be2e573
-from .mlp import Linear, ReLU, Sequential
-
 def dropout_mlp(sizes=(64, 256, 256, 10), p=0.5, p_in=0., generator=None, drop_generator=None):
     "Linear layers of `sizes` with ReLUs; dropout `p_in` on the input and `p` after each hidden ReLU"
     layers = [Dropout(p_in, drop_generator)] if p_in else []
-    for nin, nout in zip(sizes[:-2], sizes[1:-1]): layers += [Linear(nin, nout, generator), ReLU()] + ([Dropout(p, drop_generator)] if p else [])
+    for nin, nout in zip(sizes[:-2], sizes[1:-1]):
+        layers += [Linear(nin, nout, generator), ReLU()] + ([Dropout(p, drop_generator)] if p else [])
     return Sequential(*layers, Linear(sizes[-2], sizes[-1], generator))

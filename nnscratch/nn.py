@@ -6,11 +6,11 @@
 __all__ = ['Module', 'Neuron', 'Layer', 'MLP', 'svm_loss', 'fit_mlp', 'plot_boundary']
 
 # %% ../nbs/05_nn.ipynb #21824440
-import gc, math, numbers, random
+import gc, math, random
 import numpy as np
 from .engine import Value, wsum
 from .descent import lr_decay
-from .fitting import _check_count
+from .checks import check_callable, check_count, check_real
 
 # %% ../nbs/05_nn.ipynb #02b8f798
 def _check_inputs(who, x, n):
@@ -28,7 +28,7 @@ class Module:
 class Neuron(Module):
     "relu(w·x + b) of `nin` inputs, or just w·x + b if not `nonlin`"
     def __init__(self, nin, nonlin=True):
-        _check_count('nin', nin)
+        check_count('nin', nin, 'Neuron')
         self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0)
         self.nonlin = nonlin
@@ -45,7 +45,7 @@ class Neuron(Module):
 class Layer(Module):
     "`nout` neurons, each seeing all `nin` inputs"
     def __init__(self, nin, nout, **kwargs):
-        _check_count('nout', nout)
+        check_count('nout', nout, 'Layer')
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
     def __call__(self, x):
@@ -59,7 +59,7 @@ class Layer(Module):
 class MLP(Module):
     "Layers of ReLU neurons of sizes `nouts` on `nin` inputs; the last layer is linear"
     def __init__(self, nin, nouts):
-        _check_count('nin', nin)
+        check_count('nin', nin, 'MLP')
         if not isinstance(nouts, (list, tuple)) or not nouts:
             raise ValueError(f"MLP: `nouts` must be a non-empty list of layer sizes, got {nouts!r}")
         sz = [nin] + list(nouts)
@@ -78,6 +78,7 @@ class MLP(Module):
 def svm_loss(model, X, y, alpha=1e-4):
     "Mean max-margin loss of `model` on points `X` with labels `y` (±1), plus `alpha`·Σp²; and the accuracy"
     if len(X) != len(y): raise ValueError(f"svm_loss: `X` has {len(X)} points but `y` has {len(y)} labels")
+    check_real('alpha', alpha, 'svm_loss', lo=0)
     scores = [model(x) for x in X]
     losses = [(1 + -yi*si).relu() for yi, si in zip(y, scores)]
     data_loss = sum(losses) * (1.0 / len(losses))
@@ -89,12 +90,16 @@ def svm_loss(model, X, y, alpha=1e-4):
 # %% ../nbs/05_nn.ipynb #59449202
 def fit_mlp(model, X, y, steps=100, lr0=1.0, lr1=0.1, loss_fn=svm_loss):
     "Train `model` on `X`, `y` for `steps` steps of gradient descent, learning rate from `lr0` down to `lr1`"
+    # imported here, not at the top: fastprogress imports fastcore, which `import nnscratch` must not load
     from fastprogress.fastprogress import progress_bar
-    _check_count('steps', steps)
+    check_count('steps', steps, 'fit_mlp')
+    check_callable('loss_fn', loss_fn, 'fit_mlp', what='a function (model, X, y) -> (loss, accuracy)')
     lr = lr_decay(lr0, lr1, steps)  # 1.0 -> 0.1 in a straight line, as in micrograd's demo
     losses, accs = [], []
     gc_was_on = gc.isenabled()
-    gc.disable()  # see below
+    # our graphs hold no reference cycles, so reference counting frees each one; Python's cycle collector would
+    # only walk through all of them again and again, which costs most of a step's time: pause it while training
+    gc.disable()
     try:
         for k in progress_bar(range(steps)):
             loss, acc = loss_fn(model, X, y)

@@ -5,8 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 from nnscratch.data import digits_data, batches, write_idx, read_idx, mnist, md5, split, digits
-from nnscratch.logistic import SigmoidBCE, logistic_grads, train_logistic
-from nnscratch.mlp import Linear, ReLU, SoftmaxCE, Sequential, SGD, mlp, fit, evaluate, autograd_check
+from nnscratch.logistic import SigmoidBCE, TensorLayer, logistic_grads, train_logistic
+from nnscratch.mlp import Linear, ReLU, SoftmaxCE, Sequential, SGD, mlp, fit, evaluate, autograd_check, history_table
 
 D = torch.float64
 
@@ -72,7 +72,7 @@ def test_mlp_end_to_end():
     g = gen(4)
     net = mlp((12, 16, 8, 5), generator=g, dtype=D, input_grad=True)
     x, y = torch.randn(9, 12, dtype=D, generator=g), torch.randint(0, 5, (9,), generator=g)
-    xg, ps = x.clone().requires_grad_(), [p.requires_grad_() for p in net.params()]
+    xg, ps = x.clone().requires_grad_(), [p.requires_grad_() for p in net.parameters()]
     F.cross_entropy(net.forward(xg), y).backward()
     for p in ps: p.requires_grad_(False)
     sce = SoftmaxCE(); sce.forward(net.forward(x), y)
@@ -90,7 +90,7 @@ def test_sgd_matches_torch():
     sce = SoftmaxCE()
     for _ in range(10):
         x, y = torch.randn(4, 6, dtype=D, generator=g), torch.randint(0, 3, (4,), generator=g)
-        sce.forward(net.forward(x), y); net.backward(sce.backward()); opt.step(net.params(), net.grads())
+        sce.forward(net.forward(x), y); net.backward(sce.backward()); opt.step(net.parameters(), net.grads())
         topt.zero_grad(); F.cross_entropy(tnet(x), y).backward(); topt.step()
     assert float((net.layers[0].W - tnet[0].weight.detach().T).abs().max()) < 1e-10
     assert float((net.layers[2].b - tnet[2].bias.detach()).abs().max()) < 1e-10
@@ -206,3 +206,51 @@ def test_linear_weights_can_be_replaced():
     x, dout = torch.randn(2, 4, dtype=D, generator=gen(9)), torch.randn(2, 3, dtype=D, generator=gen(10))
     assert max(autograd_check(lin, x, dout)) < 1e-8
     assert [g.dtype for g in lin.grads()] == [D, D]
+
+
+@pytest.mark.parametrize('n,pct', [(10, 0.29), (10, 0.25), (1797, 0.2), (7, 0.5), (3, 0.34)])
+def test_split_row_counts(n, pct):
+    "round(n·valid_pct) rows for validation, the rest for training, every row exactly once and with its label"
+    X, y = torch.arange(2.*n).reshape(n, 2), torch.arange(n)
+    (Xt, yt), (Xv, yv) = split(X, y, valid_pct=pct, seed=0)
+    assert len(Xv) == len(yv) == round(n*pct) and len(Xt) == len(yt) == n - round(n*pct)
+    assert sorted(torch.cat([yt, yv]).tolist()) == list(range(n))
+    assert torch.equal(Xt[:, 0], 2.*yt) and torch.equal(Xv[:, 0], 2.*yv)
+
+
+def test_train_logistic_epochs_are_gradient_descent_steps():
+    "With one batch per epoch, each epoch of train_logistic is a step of gradient descent with autograd's gradients"
+    g = gen(11)
+    X, t = torch.randn(30, 4, dtype=D, generator=g), (torch.rand(30, generator=g) > 0.5).to(D)
+    w, b, h = train_logistic(X, t, lr=0.5, epochs=3, bs=30, valid=(X[:10], t[:10]))
+    wr, br = torch.zeros(4, dtype=D, requires_grad=True), torch.zeros((), dtype=D, requires_grad=True)
+    for _ in range(3):
+        gw, gb = torch.autograd.grad(F.binary_cross_entropy_with_logits(X @ wr + br, t), (wr, br))
+        with torch.no_grad(): wr -= 0.5*gw; br -= 0.5*gb
+    wr, br = wr.detach(), br.detach()
+    assert float((w - wr).abs().max()) < 1e-12 and abs(float(b - br)) < 1e-12
+    assert [e['epoch'] for e in h] == [1, 2, 3]
+    assert abs(h[-1]['train_loss'] - float(F.binary_cross_entropy_with_logits(X @ wr + br, t))) < 1e-12
+    assert abs(h[-1]['valid_loss'] - float(F.binary_cross_entropy_with_logits(X[:10] @ wr + br, t[:10]))) < 1e-12
+    assert h[-1]['train_acc'] == float((((X @ wr + br) > 0).to(D) == t).double().mean())
+
+
+def test_params_is_a_deprecated_alias_of_parameters():
+    lin = Linear(3, 2, generator=gen(12))
+    with pytest.warns(DeprecationWarning, match=r'parameters\(\)'): ps = lin.params()
+    assert len(ps) == 2 and all(p is q for p, q in zip(ps, lin.parameters()))
+    with pytest.warns(DeprecationWarning, match=r'parameters\(\)'):
+        class Scale(TensorLayer):  # a layer written before the rename
+            def __init__(self): self.s, self.ds = torch.ones(1), torch.zeros(1)
+            def params(self): return [self.s]
+    layer = Scale()
+    assert layer.parameters()[0] is layer.s
+
+
+def test_history_table_rows():
+    "every `every`-th epoch and the last, each value in its column"
+    hist = [dict(epoch=i, train_loss=1/i, secs=0.5) for i in range(1, 8)]
+    lines = history_table(hist, every=3).splitlines()
+    assert lines[0].split() == ['epoch', 'train_loss', 'secs']
+    assert [l.split() for l in lines[1:]] == [['3', '0.3333', '0.5000'], ['6', '0.1667', '0.5000'], ['7', '0.1429', '0.5000']]
+    with pytest.raises(ValueError, match='`every` must be a positive integer'): history_table(hist, every=0)

@@ -5,7 +5,8 @@ from hypothesis import given, settings, assume, strategies as st
 import micrograd.engine as mg
 import micrograd.nn as mgnn
 from nnscratch.engine import Value, wsum, topo_order
-from nnscratch.nn import MLP
+from nnscratch.nn import MLP, svm_loss, fit_mlp
+from nnscratch.descent import lr_decay
 
 # Each op works unchanged on a Value and on a float64 tensor (same method names); domains kept valid by construction
 UNARY = {
@@ -89,3 +90,64 @@ def test_micrograd_recursive_sort_fails_on_deep_chain():
     y = mg.Value(0.5)
     for _ in range(sys.getrecursionlimit() + 100): y = y * 1.0
     with pytest.raises(RecursionError): y.backward()
+
+@pytest.mark.parametrize('x', [0.0, -0.0, 1e-300, -1e-300])
+def test_relu_at_and_next_to_zero_matches_torch(x):
+    "At exactly 0 the ReLU's slope is taken as 0, as PyTorch does; a hair either side it is 1 or 0"
+    v = Value(x); out = v.relu(); out.backward()
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True); tout = torch.relu(t); tout.backward()
+    assert out.data == tout.item() and v.grad == t.grad.item()
+
+def test_backward_twice_resets_results_and_accumulates_leaves():
+    "backward starts every computed node from 0; leaves (inputs, parameters) add up, until zero_grad"
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b; d = c + a; e = d * d  # e = (ab + a)²: de/dd = 2d = -8, de/da = -8(b + 1) = 16, de/db = -8a = -16
+    e.backward()
+    assert (e.grad, d.grad, c.grad, a.grad, b.grad) == (1.0, -8.0, -8.0, 16.0, -16.0)
+    e.backward()
+    assert (e.grad, d.grad, c.grad, a.grad, b.grad) == (1.0, -8.0, -8.0, 32.0, -32.0)
+
+def _micrograd_svm_loss(model, X, y, alpha=1e-4):
+    "micrograd's demo loss, verbatim apart from names"
+    scores = [model(list(map(mg.Value, x))) for x in X]
+    losses = [(1 + -yi*si).relu() for yi, si in zip(y, scores)]
+    return sum(losses) * (1.0 / len(losses)) + alpha * sum((p*p for p in model.parameters()))
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 2**32), st.lists(st.tuples(num, num), min_size=1, max_size=6))
+def test_mlp_gradients_match_micrograd(seed, points):
+    "After a backward pass through the SVM loss, every parameter's gradient equals micrograd's"
+    y = [1 if i % 2 else -1 for i in range(len(points))]
+    random.seed(seed); ours = MLP(2, [8, 8, 1])
+    random.seed(seed); theirs = mgnn.MLP(2, [8, 8, 1])
+    loss, _ = svm_loss(ours, [list(x) for x in points], y)
+    tloss = _micrograd_svm_loss(theirs, points, y)
+    loss.backward(); tloss.backward()
+    assert close(loss.data, tloss.data)
+    for p, q in zip(ours.parameters(), theirs.parameters()): assert close(p.grad, q.grad), (p.grad, q.grad)
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 2**32), st.lists(num, min_size=3, max_size=3), st.lists(num, min_size=3, max_size=3))
+def test_mlp_with_several_outputs_matches_micrograd(seed, x, weights):
+    "A last layer of three outputs: a list of three Values, each with micrograd's value, and the same gradients"
+    random.seed(seed); ours = MLP(3, [4, 3])
+    random.seed(seed); theirs = mgnn.MLP(3, [4, 3])
+    out, tout = ours(x), theirs(list(map(mg.Value, x)))
+    assert len(out) == 3 and [o.data for o in out] == [o.data for o in tout]
+    sum((w*o for w, o in zip(weights, out)), Value(0.0)).backward()
+    sum((w*o for w, o in zip(weights, tout)), mg.Value(0.0)).backward()
+    for p, q in zip(ours.parameters(), theirs.parameters()): assert close(p.grad, q.grad), (p.grad, q.grad)
+
+def test_fit_mlp_trains_like_plain_gradient_descent():
+    "fit_mlp's steps: zero_grad, backward, p -= lr·grad with the schedule; the same losses as those steps by hand"
+    X, y = [[0.5, -1.0], [-0.3, 0.8], [1.2, 0.1], [-1.0, -0.4]], [1, -1, 1, -1]
+    random.seed(3); model = MLP(2, [4, 1])
+    random.seed(3); ref = MLP(2, [4, 1])
+    losses, accs = fit_mlp(model, X, y, steps=5, lr0=0.5, lr1=0.1)
+    lr = lr_decay(0.5, 0.1, 5)
+    for k in range(5):
+        loss, acc = svm_loss(ref, X, y)
+        assert loss.data == losses[k] and acc == accs[k]
+        ref.zero_grad(); loss.backward()
+        for p in ref.parameters(): p.data -= lr(k) * p.grad
+    assert [p.data for p in model.parameters()] == [p.data for p in ref.parameters()]

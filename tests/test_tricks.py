@@ -2,8 +2,8 @@
 import math, sys
 import pytest, torch
 from hypothesis import given, settings, strategies as st
-from nnscratch.norm import BatchNorm, LayerNorm
-from nnscratch.dropout import Dropout
+from nnscratch.norm import BatchNorm, LayerNorm, norm_mlp, runs_table
+from nnscratch.dropout import Dropout, dropout_mlp
 from nnscratch.optim import Momentum, Adam, AdamW
 from nnscratch.mlp import SGD
 
@@ -50,6 +50,17 @@ def test_batchnorm_running_stats_and_eval_match_torch():
     assert (ours.forward(x) - theirs(x)).abs().max() < 1e-10
     rm = ours.running_mean.clone()
     assert torch.equal(ours.forward(x), ours.forward(x)) and torch.equal(ours.running_mean, rm)
+
+@small
+@given(st.integers(1, 30), st.integers(1, 12), st.integers(0, 10**6))
+def test_batchnorm_eval_backward_matches_autograd(N, n, seed):
+    "In eval mode the running statistics are constants: output and gradients as autograd's on F.batch_norm(training=False)"
+    x, gamma, beta, w = _inputs(N, n, seed)
+    bn, g = BatchNorm(n, momentum=0.5, dtype=f64), torch.Generator().manual_seed(seed + 1)
+    for _ in range(3): bn.forward(torch.randn(8, n, generator=g, dtype=f64)*2 + 1)  # running statistics away from 0, 1
+    bn.training = False
+    rm, rv = bn.running_mean.clone(), bn.running_var.clone()
+    _check(bn, lambda x, g, b: F.batch_norm(x, rm, rv, g, b, training=False, eps=1e-5), x, gamma, beta, w)
 
 @small
 @given(st.floats(0, 0.95), st.integers(0, 10**6))
@@ -111,6 +122,9 @@ def test_bad_input_errors():
     with pytest.raises(ValueError, match='NaN or infinite'): LayerNorm(2).forward(torch.tensor([[1., math.inf]]))
     with pytest.raises(ValueError, match=r'`p`.*\[0, 1\)'): Dropout(1.0)
     with pytest.raises(ValueError, match='`grads\\[1\\]` contains NaN'): AdamW().step([torch.zeros(1)]*2, [torch.zeros(1), torch.tensor([math.nan])])
+    with pytest.raises(ValueError, match='`grads\\[0\\]` contains NaN or infinite'): SGD(0.1).step([torch.zeros(2)], [torch.tensor([1., math.inf])])
+    opt = Momentum(0.1); opt.step([torch.zeros(2)], [torch.ones(2)])
+    with pytest.raises(ValueError, match='the first step had 1'): opt.step([torch.zeros(2)]*2, [torch.ones(2)]*2)
 
 def test_library_does_not_import_fastai():
     import subprocess
@@ -122,16 +136,41 @@ def test_to_torch_twin_computes_the_same():
     from nnscratch.handoff import to_torch
     g = torch.Generator().manual_seed(0)
     ours = Sequential(Linear(6, 5, g), BatchNorm(5), ReLU(), Dropout(0.3), Linear(5, 4, g), LayerNorm(4))
+    for p in ours.parameters(): p.add_(torch.randn(p.shape, generator=g)*0.5)  # biases, γ and β away from 0 and 1
     x = torch.randn(9, 6, generator=g)
     ours.forward(x)  # one training step's worth of running statistics
     ours.eval(); twin = to_torch(ours).eval()
     assert (twin(x) - ours.forward(x)).abs().max() < 1e-5
+    assert [m.p for m in twin if isinstance(m, torch.nn.Dropout)] == [0.3]
 
 def test_digits_dls_imports_fastai_without_the_jit_warning():
     import subprocess
     code = ("import torch; from nnscratch.handoff import digits_dls\n"
             "X, y = torch.randn(10, 3), torch.arange(10) % 2\n"
             "dls = digits_dls((X, y), (X[:4], y[:4]), bs=4)\n"
-            "xb, yb = next(iter(dls.train)); assert xb.shape == (4, 3) and len(dls.valid.dataset) == 4")
+            "xb, yb = next(iter(dls.train)); assert xb.shape == (4, 3) and len(dls.valid.dataset) == 4\n"
+            "assert dls.valid.batch_size == 8 and torch.cat([b for _, b in dls.valid]).tolist() == [0, 1, 0, 1]\n"
+            "order = [float(v) for b, _ in dls.train for v in b[:, 0]]\n"
+            "assert sorted(order) == sorted(X[:, 0].tolist()) and order != X[:, 0].tolist(), 'not shuffled'")
     r = subprocess.run([sys.executable, '-W', 'error::FutureWarning', '-c', code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
+
+
+def test_dropout_mlp_layers():
+    "dropout `p_in` on the input, `p` after each hidden ReLU, none after the output"
+    m = dropout_mlp((8, 6, 5, 3), p=0.3, p_in=0.1)
+    assert [type(l).__name__ for l in m.layers] == ['Dropout', 'Linear', 'ReLU', 'Dropout', 'Linear', 'ReLU', 'Dropout', 'Linear']
+    assert [l.p for l in m.layers if isinstance(l, Dropout)] == [0.1, 0.3, 0.3]
+    assert not any(isinstance(l, Dropout) for l in dropout_mlp((8, 6, 3), p=0., p_in=0.).layers)
+
+def test_norm_mlp_layers():
+    m = norm_mlp((8, 6, 5, 3), norm=BatchNorm)
+    assert [repr(l) for l in m.layers] == ['Linear(8, 6)', 'BatchNorm(6)', 'ReLU()', 'Linear(6, 5)', 'BatchNorm(5)', 'ReLU()', 'Linear(5, 3)']
+
+def test_runs_table_reports_last_and_best_epochs():
+    "the last epoch's numbers, the best validation loss with its epoch, and the milliseconds per step"
+    h = [dict(epoch=e, train_loss=1/e, valid_loss=v, train_acc=0.5, valid_acc=0.6, secs=0.023)
+         for e, v in zip(range(1, 5), (0.9, 0.4, 0.5, 0.6))]
+    lines = runs_table({'run': h}, steps_per_epoch=23).splitlines()
+    assert lines[0].split()[-1] == 'ms/step'
+    assert lines[1].split() == ['run', '0.2500', '0.6000', '0.5000', '0.6000', '0.4000', '(ep', '2)', '1.00']
