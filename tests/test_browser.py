@@ -18,17 +18,6 @@ NBS = labkit.REPO / 'nbs'
 LESSONS = sorted(p.name for p in NBS.glob('[0-9][0-9]_*.ipynb'))
 MUST_HAVE_FITPLOT = {'01_fitting.ipynb', '02_descent.ipynb', '03_relu.ipynb', '13_fitplot.ipynb'}
 
-def _unavailable(why):
-    if os.environ.get('CI', '').lower() == 'true': pytest.fail(f"{why}; under CI=true the browser tests must run")
-    pytest.skip(why)
-
-@pytest.fixture(scope='session')
-def browser():
-    if not Path(labkit.CHROMIUM).exists(): _unavailable(f"no Chromium at {labkit.CHROMIUM} (apt-get install chromium)")
-    try: import playwright.sync_api  # noqa: F401
-    except ImportError: _unavailable("the playwright Python package is not installed")
-    with labkit.chromium() as b: yield b
-
 @pytest.fixture(scope='session')
 def artifacts():
     d = Path(os.environ.get('NNSCRATCH_ARTIFACTS') or tempfile.mkdtemp(prefix='nnscratch-browser-'))

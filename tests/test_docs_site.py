@@ -30,9 +30,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 NBS = REPO / 'nbs'
-CHROMIUM = os.environ.get('NNSCRATCH_CHROMIUM', '/usr/bin/chromium')
-CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                 '--disable-component-update', '--no-first-run']
 NOTEBOOKS = sorted(p.name for p in NBS.glob('*.ipynb'))
 NUMBERED = sorted(p.name for p in NBS.glob('[0-9][0-9]_*.ipynb'))
 LESSONS = [n for n in NUMBERED if 1 <= int(n[:2]) <= 12]
@@ -55,7 +52,7 @@ def _unavailable(why):
     if os.environ.get('CI', '').lower() == 'true': pytest.fail(f"{why}; under CI=true the docs site must be tested")
     pytest.skip(why)
 
-# ---- the site, a server for it, a browser ------------------------------------------------------------------------
+# ---- the site, a server for it (the browser is conftest.py's) -----------------------------------------------------
 def _newest_source():
     files = [REPO / 'settings.ini', *(REPO / 'nnscratch').glob('*.py'),
              *(p for p in NBS.rglob('*') if p.is_file() and not any(s.startswith(('.', '_proc')) for s in p.relative_to(NBS).parts))]
@@ -100,16 +97,6 @@ def mathjax():
     return d
 
 @pytest.fixture(scope='session')
-def browser():
-    if not Path(CHROMIUM).exists(): _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    try: from playwright.sync_api import sync_playwright
-    except ImportError: _unavailable("the playwright Python package is not installed")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try: yield b
-        finally: b.close()
-
-@pytest.fixture(scope='session')
 def artifacts():
     d = Path(os.environ.get('NNSCRATCH_ARTIFACTS') or tempfile.mkdtemp(prefix='nnscratch-docs-'))
     d.mkdir(parents=True, exist_ok=True)
@@ -131,7 +118,8 @@ def test_search_lists_every_page(site):
 
 def test_no_widget_left_for_the_page(site):
     "The widget views are gone before Quarto sees them (docs_still, static_html): no page needs the widget runtime"
-    bad = [p.name for p in sorted(site.glob('*.html')) if WIDGET_VIEW in p.read_text() or '@jupyter-widgets/html-manager' in p.read_text()]
+    embeds = re.compile(r'<script[^>]+type="application/vnd\.jupyter\.widget-(view|state)\+json"|@jupyter-widgets/html-manager')
+    bad = [p.name for p in sorted(site.glob('*.html')) if embeds.search(p.read_text())]
     assert not bad, f"pages that embed a Jupyter widget view (blank without a kernel): {bad}"
 
 # ---- in the browser ----------------------------------------------------------------------------------------------
