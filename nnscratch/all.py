@@ -1,4 +1,5 @@
 "Everything the course exports: `from nnscratch.all import *`"
+from .checks import *
 from .show import *
 from .fitting import *
 from .descent import *

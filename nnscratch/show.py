@@ -38,15 +38,17 @@ def sliders(**params):
         if isinstance(v, bool) or not isinstance(v, (int, float, tuple, widgets.Widget)):
             raise TypeError(f"sliders: `{k}` must be a number, a (min, max[, step]) tuple or a widget, got {v!r}")
     def deco(draw):
-        draw.widget = widgets.interactive(draw, **params)
-        display(still_bundle(draw.widget, draw), raw=True)
+        draw.widget = w = widgets.interactive(draw, **params)
+        if not w.kwargs: w.update()  # ipywidgets 7 draws first when the widget is displayed, and we display a bundle
+        display(still_bundle(w, draw), raw=True)
         return draw
     return deco
 
 def still_bundle(w, draw):
     "Display data for widget `w`: the live view, plus a PNG of `draw` at the widget's current values"
-    png = base64.b64encode(fig_png(draw, **w.kwargs)).decode()
-    text = f"{draw.__name__}({', '.join(f'{k}={v}' for k, v in w.kwargs.items())})"
+    kw = {c._kwarg: c.value for c in w.kwargs_widgets}  # not `w.kwargs`: ipywidgets 7 fills it on the first update
+    png = base64.b64encode(fig_png(draw, **kw)).decode()
+    text = f"{draw.__name__}({', '.join(f'{k}={v}' for k, v in kw.items())})"
     return {WIDGET_VIEW: {'version_major': 2, 'version_minor': 0, 'model_id': w.model_id}, 'image/png': png, 'text/plain': text}
 
 # %% ../nbs/00_show.ipynb #cd05fa68
