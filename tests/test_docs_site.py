@@ -31,16 +31,15 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 NBS = REPO / 'nbs'
 NOTEBOOKS = sorted(p.name for p in NBS.glob('*.ipynb'))
-NUMBERED = sorted(p.name for p in NBS.glob('[0-9][0-9]_*.ipynb'))
-LESSONS = [n for n in NUMBERED if 1 <= int(n[:2]) <= 12]
-TOOLS = [n for n in NUMBERED if n not in LESSONS]  # 00_show, 13_fitplot, 14_lab
+LESSONS = [n for n in NOTEBOOKS if (m := re.match(r'(\d+)_', n)) and 1 <= int(m[1]) <= 12]
+TOOLS = [n for n in NOTEBOOKS if n not in LESSONS and n != 'index.ipynb']  # 00_show, 00a_checks, 13_fitplot, 14_lab
 MUST_HAVE_STATIC = {'fitting.html', 'descent.html', 'relu.html'}
 MATHJAX_CDN = 'https://cdn.jsdelivr.net/npm/mathjax@3/'
 WIDGET_VIEW = 'application/vnd.jupyter.widget-view+json'
 
 def page_of(nb):
-    "The page nbdev gives notebook `nb`: its name without the number, as .html"
-    return re.sub(r'^\d+_', '', Path(nb).stem) + '.html'
+    "The page nbdev gives notebook `nb`: its name without the number (and a letter after it), as .html (nbdev.doclinks)"
+    return re.sub(r'^\d+[a-zA-Z0-9]*_', '', Path(nb).stem.lower()) + '.html'
 
 def heading(nb):
     "The notebook's title: its first `# ` heading"
