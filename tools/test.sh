@@ -4,6 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 passed=0; failed=0; failures=()
+# pytest's report: a file of this run's own (a fixed name in /tmp is shared by runs from other clones at the same time)
+junit=$(mktemp -t nnscratch-pytest.XXXXXX.xml); rm -f "$junit"
 check() {  # check NAME COMMAND...: run COMMAND, count it
   local name=$1; shift
   echo "=== $name"
@@ -29,7 +31,7 @@ docs_build()  {  # the site as published: nbdev_docs (nbdev's processors, then Q
   [ -f _docs/index.html ] && [ -f _docs/search.json ] && unchanged nbs README.md
 }
 pytest_run()  {
-  python -m pytest -q -p no:cacheprovider --junitxml=/tmp/nnscratch-pytest.xml tests; local rc=$?
+  python -m pytest -q -p no:cacheprovider --junitxml="$junit" tests; local rc=$?
   [ $rc -eq 5 ] && { echo "pytest collected no test"; return 1; }
   return $rc
 }
@@ -45,16 +47,16 @@ check "fresh environment: every notebook runs with only what its install cell in
 check "fresh environment with Colab's ipywidgets 7.7.1 preinstalled" python tools/fresh_env.py --preinstall ipywidgets==7.7.1
 
 # pytest's own cases count one by one; the other checks count one each
-if [ -f /tmp/nnscratch-pytest.xml ]; then
-  read -r pt pf < <(python - <<'PY'
-import xml.etree.ElementTree as ET
-r = ET.parse('/tmp/nnscratch-pytest.xml').getroot()
+if [ -f "$junit" ]; then
+  read -r pt pf < <(python - "$junit" <<'PY'
+import sys, xml.etree.ElementTree as ET
+r = ET.parse(sys.argv[1]).getroot()
 s = r if r.tag == 'testsuite' else r.find('testsuite')
 t, f, e, sk = (int(s.get(k, 0)) for k in ('tests', 'failures', 'errors', 'skipped'))
 print(t - f - e - sk, f + e)
 PY
 )
-  rm -f /tmp/nnscratch-pytest.xml
+  rm -f "$junit"
   # the pytest check itself was counted once above: replace it by its cases
   if [[ " ${failures[*]-} " == *"pytest tests/"* ]]; then failed=$((failed-1)); else passed=$((passed-1)); fi
   passed=$((passed+pt)); failed=$((failed+pf))
