@@ -16,15 +16,18 @@ def fig_png(draw, *args, **kwargs) -> bytes:
     import matplotlib.pyplot as plt  # here, not at the top, so that `import nnscratch` stays fast
     if not callable(draw): raise TypeError(f"fig_png: `draw` must be callable, got {type(draw).__name__}")
     before = set(plt.get_fignums())
-    plt.figure()  # a fresh current figure, so `draw` cannot add to one that is already open
-    draw(*args, **kwargs)
-    new = [n for n in plt.get_fignums() if n not in before]
-    fig = plt.figure(new[-1])
-    if not fig.axes: raise ValueError(f"fig_png: `draw` ({getattr(draw, '__name__', draw)}) drew no figure")
-    buf = io.BytesIO()
-    fig.savefig(buf, format='png', bbox_inches='tight')
-    for n in new: plt.close(n)
-    return buf.getvalue()
+    try:
+        plt.figure()  # a fresh current figure, so `draw` cannot add to one that is already open
+        draw(*args, **kwargs)
+        new = [n for n in plt.get_fignums() if n not in before]
+        if not new or not plt.figure(new[-1]).axes:
+            raise ValueError(f"fig_png: `draw` ({getattr(draw, '__name__', draw)}) drew no figure")
+        buf = io.BytesIO()
+        plt.figure(new[-1]).savefig(buf, format='png', bbox_inches='tight')
+        return buf.getvalue()
+    finally:  # even when `draw` raises: a figure left open would show up under the cell, empty or half drawn
+        for n in plt.get_fignums():
+            if n not in before: plt.close(n)
 
 # %% ../nbs/00_show.ipynb #e42938cd
 WIDGET_VIEW = 'application/vnd.jupyter.widget-view+json'

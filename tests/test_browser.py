@@ -1,5 +1,4 @@
-"""The lessons in a real browser: JupyterLab and Jupyter Notebook 7 in headless Chromium, and the docs pages rendered
-offline.
+"""The lessons in a real browser: JupyterLab and Jupyter Notebook 7 in headless Chromium.
 
 For each numbered notebook in nbs/ (run on a byte-for-byte temporary copy, so that it opens as committed: one
 without a kernelspec fails at once on Jupyter's "Select Kernel" dialog): open it in JupyterLab, run all cells, check
@@ -8,16 +7,11 @@ that no cell failed or wrote to stderr, press an arrow key on the first slider o
 and check that the loss it shows goes down. The same in Notebook 7 (`jupyter notebook`) for the lessons in
 `NB7_LESSONS`. A screenshot of each lesson is saved and its path printed, and so is each key press's effect.
 
-The docs pages: the notebooks go through the docs preprocessing (`tools/proc_docs.py`, which is `nbdev_proc_nbs`
-without Quarto, so with the `docs_still` processor), then `jupyter nbconvert --to html`; in the browser every picture
-must have loaded, no output may be left as an empty widget, and every formula must be typeset by MathJax without
-error. The CDN's MathJax cannot be reached offline, so the pages use the MathJax 2 that the `jupyter-server-mathjax`
-package ships; all other network requests are refused, so nothing passes by luck of a cache.
+The docs site built by Quarto is tested in tests/test_docs_site.py.
 
-Skipped, with the reason, when Chromium, Playwright or the local MathJax is missing, except under CI=true, where
-that is a failure.
+Skipped, with the reason, when Chromium or Playwright is missing, except under CI=true, where that is a failure.
 """
-import json, os, re, shutil, subprocess, sys, tempfile, time
+import json, os, tempfile, time
 from pathlib import Path
 import pytest
 import labkit
@@ -27,18 +21,6 @@ LESSONS = sorted(p.name for p in NBS.glob('[0-9][0-9]_*.ipynb'))
 # Notebook 7: the first lesson (both kinds of sliders; it tells learners to use the arrow keys) and FitPlot's own page
 NB7_LESSONS = ['01_fitting.ipynb', '13_fitplot.ipynb']
 MUST_HAVE_FITPLOT = {'01_fitting.ipynb', '02_descent.ipynb', '03_relu.ipynb', '13_fitplot.ipynb'}
-WIDGET_VIEW = 'application/vnd.jupyter.widget-view+json'
-
-def _unavailable(why):
-    if os.environ.get('CI', '').lower() == 'true': pytest.fail(f"{why}; under CI=true the browser tests must run")
-    pytest.skip(why)
-
-@pytest.fixture(scope='session')
-def browser():
-    if not Path(labkit.CHROMIUM).exists(): _unavailable(f"no Chromium at {labkit.CHROMIUM} (apt-get install chromium)")
-    try: import playwright.sync_api  # noqa: F401
-    except ImportError: _unavailable("the playwright Python package is not installed")
-    with labkit.chromium() as b: yield b
 
 @pytest.fixture(scope='session')
 def artifacts():
@@ -150,91 +132,3 @@ def _run_and_blow_up(page, plot):
     assert labkit.fitplot_loss(plot) == loss1
     assert plot.locator('input[type=range]').evaluate_all('xs => xs.map(x => x.value)') == values
     assert 'nan' not in plot.locator('.nns-loss').text_content().lower()
-
-def _static_plot_works(page, plot):
-    "On a page without a kernel: a slider step redraws the canvas and changes the loss; back again gives Python's loss"
-    canvas, loss = plot.locator('canvas'), lambda: float(plot.locator('.nns-loss').get_attribute('data-loss'))
-    if canvas.count() != 1: return ['no canvas (did its script run?)']
-    plot.scroll_into_view_if_needed()
-    loss0, pic0, out = loss(), canvas.evaluate('c => c.toDataURL()'), []
-    slider = plot.locator('input[type=range]').first
-    slider.focus(); page.keyboard.press('ArrowRight')
-    if canvas.evaluate('c => c.toDataURL()') == pic0: out.append('the canvas did not change')
-    if loss() == loss0: out.append('the loss did not change')
-    page.keyboard.press('ArrowLeft')
-    if abs(loss() - loss0) > 1e-6 * max(1, abs(loss0)): out.append(f"JavaScript's loss {loss()} differs from Python's {loss0}")
-    return out
-
-def _local_mathjax():
-    try: import jupyter_server_mathjax
-    except ImportError: return None
-    p = Path(jupyter_server_mathjax.__file__).parent / 'static' / 'MathJax.js'
-    return p if p.exists() else None
-
-_MATH = re.compile(r'\$\$.+?\$\$|(?<![\\$])\$[^$\n]+?\$', re.S)
-
-def _expected(nb):
-    "Formulas in the markdown, pictures and kernel-free plots in the outputs, and outputs that would show nothing"
-    n_math = n_img = n_static = 0; blank = []
-    for i, c in enumerate(nb['cells']):
-        if c['cell_type'] == 'markdown':
-            src = re.sub(r'```.*?```|`[^`]*`', '', ''.join(c['source']), flags=re.S)
-            n_math += len(_MATH.findall(src))
-        for o in c.get('outputs', []):
-            d = o.get('data', {})
-            if 'nns-static' in ''.join(d.get('text/html', '')): n_static += 1  # nbconvert prefers the HTML to the PNG
-            elif any(k.startswith('image/') for k in d): n_img += 1
-            elif WIDGET_VIEW in d and 'text/html' not in d: blank.append(i)
-    return n_math, n_img, n_static, blank
-
-def test_docs_pages(browser, artifacts, tmp_path, capsys):
-    mathjax = _local_mathjax()
-    if mathjax is None: _unavailable("no local MathJax: pip install jupyter-server-mathjax (the CDN is unreachable offline)")
-    repo = tmp_path / 'repo'; repo.mkdir()
-    for p in ['settings.ini', 'nnscratch', 'nbs', 'tools']:
-        src = labkit.REPO / p
-        (shutil.copytree(src, repo / p, ignore=shutil.ignore_patterns('.ipynb_checkpoints', '__pycache__', '_proc'))
-         if src.is_dir() else shutil.copy(src, repo / p))
-    env = dict(os.environ, PYTHONPATH=str(repo))
-    r = subprocess.run([sys.executable, 'tools/proc_docs.py'], cwd=repo, env=env, capture_output=True, text=True)
-    assert r.returncode == 0, f"docs preprocessing failed:\n{r.stderr[-3000:]}"
-    pages = sorted((repo / '_proc').glob('*.ipynb'))
-    assert {p.name for p in pages} >= set(LESSONS) | {'index.ipynb'}
-    out = tmp_path / 'html'
-    r = subprocess.run([sys.executable, '-m', 'jupyter', 'nbconvert', '--to', 'html', '--output-dir', str(out), '--log-level=ERROR',
-                    f'--HTMLExporter.mathjax_url={mathjax.as_uri()}?config=TeX-AMS-MML_HTMLorMML-full',
-                    *map(str, pages)], env=env, capture_output=True, text=True)
-    assert r.returncode == 0, f"nbconvert failed:\n{r.stderr[-3000:]}"
-    page = browser.new_page(viewport={'width': 1100, 'height': 900})
-    page.route('**/*', lambda route: route.continue_() if route.request.url.startswith('file:') else route.abort())
-    problems = []
-    try:
-        for nbp in pages:
-            n_math, n_img, n_static, blank = _expected(json.loads(nbp.read_text()))
-            page.goto((out / f'{nbp.stem}.html').as_uri())
-            page.wait_for_function('() => window.MathJax && window.MathJax.isReady', timeout=30_000)
-            page.evaluate('() => new Promise(r => MathJax.Hub.Queue(r))')  # wait until everything is typeset
-            got = page.evaluate("""() => ({
-                imgs: [...document.images].length,
-                broken: [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 60)),
-                math: document.querySelectorAll('script[type^="math/tex"]').length,
-                shown: [...document.querySelectorAll('[id^="MathJax-Element-"][id$="-Frame"]')].filter(e => e.getBoundingClientRect().width > 0).length,
-                errors: document.querySelectorAll('.MathJax_Error, merror, .mjx-merror').length })""")
-            where = nbp.name
-            if got['broken']: problems.append(f"{where}: pictures that did not load: {got['broken']}")
-            if got['imgs'] < n_img: problems.append(f"{where}: {n_img} pictures in the outputs, {got['imgs']} on the page")
-            if blank: problems.append(f"{where}: cells {blank} show only a widget, which is blank without a kernel")
-            if got['math'] < n_math: problems.append(f"{where}: {n_math} formulas in the markdown, MathJax found {got['math']}")
-            if got['shown'] < got['math']: problems.append(f"{where}: {got['math']} formulas, {got['shown']} typeset and visible")
-            if got['errors']: problems.append(f"{where}: {got['errors']} MathJax errors")
-            statics = page.locator('.nns-static')
-            if statics.count() != n_static: problems.append(f"{where}: {n_static} kernel-free plots expected, {statics.count()} on the page")
-            for i in range(statics.count()): problems += [f"{where}: kernel-free plot {i}: {p}" for p in _static_plot_works(page, statics.nth(i))]
-            if nbp.stem in {Path(n).stem for n in LESSONS}:
-                shot = artifacts / f"docs_{nbp.stem}.png"; page.screenshot(path=str(shot), full_page=False)
-                _show(capsys, f"docs page: {shot} ({got['imgs']} pictures, {got['math']} formulas, {statics.count()} kernel-free plots)")
-                if statics.count():
-                    shot = artifacts / f"docs_{nbp.stem}_plot.png"; statics.first.screenshot(path=str(shot))
-                    _show(capsys, f"docs page, first kernel-free plot after moving a slider: {shot}")
-    finally: page.close()
-    assert problems == []
