@@ -140,12 +140,14 @@ def shutdown_kernel(page):
 # ---- moving sliders and waiting for the picture -------------------------------------------------------------------
 # Both kinds of plot are watched the same way: a keydown listener (capture phase) stamps the key press, and a
 # MutationObserver stamps the first animation frame after the new picture is in the page: for FitPlot the canvas
-# has been redrawn (its root's data-frame attribute changes), for `@interact` a new <img> has been added and decoded.
+# has been redrawn (its root's data-drawn attribute changes: a draw by the browser or by Python; a FitPlot without
+# data-drawn, from before the browser drew curves itself, is watched on data-frame, Python's pictures), for
+# `@interact` a new <img> has been added and decoded.
 _WATCH = """([root, kind]) => {
     window.__t0 = null; window.__t1 = null;
     if (!window.__keyStamp) { window.__keyStamp = true;
         document.addEventListener('keydown', () => { window.__t0 = performance.now(); window.__t1 = null; }, true); }
-    const done = () => requestAnimationFrame(() => { if (window.__t1 == null) window.__t1 = performance.now(); });
+    const done = () => requestAnimationFrame(() => { if (window.__t0 != null && window.__t1 == null) window.__t1 = performance.now(); });
     if (root.__obs) root.__obs.disconnect();
     root.__obs = new MutationObserver(muts => {
         for (const m of muts) {
@@ -156,7 +158,8 @@ _WATCH = """([root, kind]) => {
             }
         }
     });
-    root.__obs.observe(root, kind === 'fitplot' ? {attributes: true, attributeFilter: ['data-frame']} : {childList: true, subtree: true});
+    const attr = root.hasAttribute('data-drawn') ? 'data-drawn' : 'data-frame';
+    root.__obs.observe(root, kind === 'fitplot' ? {attributes: true, attributeFilter: [attr]} : {childList: true, subtree: true});
 }"""
 
 def fitplots(page):
@@ -189,6 +192,7 @@ def slider_step(page, plot, kind, key='ArrowRight', timeout=10_000):
     picture; returns a `Step`. Fails, saying where the focus was, if the key does not move the slider."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     slider = plot.locator('input[type=range]').first if kind == 'fitplot' else plot.locator('.noUi-handle').first
+    if kind == 'fitplot': wait_confirmed(page, plot, timeout)  # an earlier move's picture from Python still on its way would count
     page.evaluate(_WATCH, [plot.element_handle(), kind])
     st = slider_state(plot, kind)
     slider.focus()
@@ -212,3 +216,75 @@ def click_step(page, plot, timeout=10_000):
     plot.locator('.nns-step').click()
     page.wait_for_function("([el, f0]) => +el.dataset.frame > f0", arg=[plot.element_handle(), f0], timeout=timeout)
     return fitplot_loss(plot)
+
+# ---- FitPlot drawing curves in the browser (issue 11) --------------------------------------------------------------
+# The live widget's root says what is on screen: data-drawn (canvas draws, by the browser or by Python), data-source
+# ('browser' or 'python': who drew the picture shown), data-received (slider updates that reached the kernel, counted
+# by Python), data-confirmed ('1': the picture is Python's for the sliders' current values, nothing pending).
+def fitplot_state(plot):
+    "What a FitPlot's root and boxes say: frame, drawn, received (ints; None if absent), source, confirmed, loss, msg, values"
+    return plot.evaluate("""el => { const d = el.dataset, int = v => v == null ? null : +v;
+        return {frame: int(d.frame), drawn: int(d.drawn), received: int(d.received), source: d.source || null,
+                confirmed: d.confirmed || null, loss: +el.querySelector('.nns-loss').dataset.loss,
+                msg: el.querySelector('.nns-msg').textContent,
+                values: [...el.querySelectorAll('input[type=range]')].map(s => +s.value)}; }""")
+
+def wait_confirmed(page, plot, timeout=10_000):
+    "Wait until the FitPlot shows Python's picture for its sliders' values (no-op for a FitPlot without data-confirmed)"
+    page.wait_for_function("el => el.dataset.confirmed !== '0'", arg=plot.element_handle(), timeout=timeout)
+
+def kernel_execute(page, code, wait=True, timeout=60_000):
+    """Run `code` in the open notebook's kernel, outside any cell; with `wait`, return what it printed (stdout), else
+    return at once (the kernel stays busy with it)"""
+    page.evaluate("""([code, wait]) => {
+        const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+        const f = k.requestExecute({code, silent: false, store_history: false});
+        window.__execOut = ''; window.__execDone = false;
+        f.onIOPub = m => { if (m.header.msg_type === 'stream' && m.content.name === 'stdout') window.__execOut += m.content.text;
+                           if (m.header.msg_type === 'error') window.__execOut += `ERROR ${m.content.ename}: ${m.content.evalue}`; };
+        f.done.then(() => { window.__execDone = true; }, () => { window.__execDone = true; });
+    }""", [code, wait])
+    if not wait: return None
+    page.wait_for_function("() => window.__execDone", timeout=timeout)
+    out = page.evaluate("() => window.__execOut")
+    if out.startswith('ERROR') or '\nERROR ' in out: raise AssertionError(f"the kernel failed on {code!r}: {out}")
+    return out
+
+# A fast drag: keys pressed one after the other without waiting for pictures. The page stamps each key press and each
+# change of data-confirmed ('0' -> '1'), so that release -> Python's final picture is measured in the page's clock.
+_DRAG_WATCH = """root => {
+    window.__keys = []; window.__confirms = [];
+    if (!window.__dragKey) { window.__dragKey = true;
+        document.addEventListener('keydown', () => { if (window.__keys) window.__keys.push(performance.now()); }, true); }
+    if (root.__dragObs) root.__dragObs.disconnect();
+    root.__dragObs = new MutationObserver(() => {
+        if (root.dataset.confirmed === '1') requestAnimationFrame(() => window.__confirms.push(performance.now()));
+    });
+    root.__dragObs.observe(root, {attributes: true, attributeFilter: ['data-confirmed']});
+}"""
+
+class Drag(NamedTuple):
+    keys: int          # keys pressed
+    before: float      # the slider's value before
+    after: float       # and after the drag
+    received: int      # slider updates that reached the kernel during the drag (data-received's increase)
+    press_ms: float    # from the first key press to the last
+    release_ms: float  # from the last key press to Python's picture for the final values on screen
+
+def drag(page, plot, n=100, key='ArrowRight', timeout=30_000):
+    "Press `key` `n` times on the first slider of a FitPlot, as fast as the browser takes them; wait for Python's final picture"
+    slider = plot.locator('input[type=range]').first
+    wait_confirmed(page, plot, timeout)
+    st0 = fitplot_state(plot)
+    page.evaluate(_DRAG_WATCH, plot.element_handle())
+    slider.focus()
+    for _ in range(n): page.keyboard.press(key)
+    page.wait_for_function("""el => el.dataset.confirmed === '1' && window.__confirms.length > 0
+        && window.__confirms[window.__confirms.length - 1] > window.__keys[window.__keys.length - 1]""",
+        arg=plot.element_handle(), timeout=timeout)
+    # Python's `received` comes with its picture; the last picture carries the last count
+    keys, confirms = page.evaluate("() => [window.__keys, window.__confirms]")
+    st1 = fitplot_state(plot)
+    last = keys[-1]
+    return Drag(len(keys), st0['values'][0], st1['values'][0], st1['received'] - st0['received'], last - keys[0],
+                min(t for t in confirms if t > last) - last)
