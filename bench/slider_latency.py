@@ -5,7 +5,7 @@ inline backend) and `nnscratch.fitplot.FitPlot` (Python computes, an anywidget d
 and quadratic. Prints median and p90 over STEPS steps (after WARMUP unrecorded ones) and the ratio of the medians.
 
 Twice: with stock Jupyter Server, and with nnscratch's server extension `nnscratch.lab` (TCP_NODELAY on the kernel's
-websocket, see nbs/14_lab.ipynb), which `pip install nnscratch` enables: the difference is Nagle's algorithm waiting
+websocket, see nbs/00d_lab.ipynb), which `pip install nnscratch` enables: the difference is Nagle's algorithm waiting
 on a delayed ACK.
 
     python bench/slider_latency.py [STEPS]
@@ -24,7 +24,7 @@ CELLS = [
     # the seed's cell, as lesson 1 first writes it
     "@interact(a=1.1, b=1.1, c=1.1)\ndef plot_quad(a, b, c):\n    plt.scatter(x, y)\n"
     "    plot_function(mk_quad(a, b, c), ylim=(-3, 13))",
-    "from nnscratch.fitplot import FitPlot\nFitPlot(mk_quad, x, y, a=1.1, b=1.1, c=1.1, ylim=(-3, 13))",
+    "from nnscratch.fitplot import FitPlot\nFitPlot(mk_quad, x, y, mae, a=1.1, b=1.1, c=1.1, ylim=(-3, 13))",
 ]
 
 def notebook():
