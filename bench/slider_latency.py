@@ -14,7 +14,7 @@ alternately right and left), for the round-trip and the instant FitPlot: how man
 (FitPlot's `received`), and the time from the last key press to Python's picture for the final values (data-confirmed).
 Then the ratios and the targets of issue 11: instant median <= 0.5x the floor and <= 20 ms, <= 0.15x the seed's.
 
-With nnscratch's server extension `nnscratch.lab` (TCP_NODELAY on the kernel's websocket, see nbs/14_lab.ipynb) on,
+With nnscratch's server extension `nnscratch.lab` (TCP_NODELAY on the kernel's websocket, see nbs/00d_lab.ipynb) on,
 as `pip install nnscratch` sets it up for learners; `--lab off` measures stock Jupyter Server (Nagle's algorithm
 waiting on a delayed ACK), `--lab both` the two in turn.
 

@@ -6,17 +6,19 @@
 __all__ = ['plot_function', 'f', 'quad', 'mk_quad', 'noise', 'add_noise', 'noisy_quadratic', 'mae']
 
 # %% ../nbs/01_fitting.ipynb #8944ad73
-import numbers
 from functools import partial
 import numpy as np
 import torch
+from .checks import check_callable, check_number, check_real
+from .fitplot import twin
 
 # %% ../nbs/01_fitting.ipynb #a0247e05
 def plot_function(f, title=None, xmin=-2.1, xmax=2.1, color='r', ylim=None):
     "Plot `f` over 100 points from `xmin` to `xmax`"
     import matplotlib.pyplot as plt  # here, not at the top, so that `import nnscratch` stays fast
-    if not callable(f): raise TypeError(f"plot_function: `f` must be a function of x, got {type(f).__name__}")
-    if ylim is not None and len(ylim) != 2: raise ValueError(f"plot_function: `ylim` must be (bottom, top), got {ylim!r}")
+    check_callable('f', f, 'plot_function', 'a function of x')
+    if ylim is not None and len(ylim) != 2:
+        raise ValueError(f"plot_function: `ylim` must be (bottom, top), got {ylim!r}")
     x = torch.linspace(xmin, xmax, 100)[:, None]
     if ylim: plt.ylim(ylim)
     plt.plot(x, f(x), color)
@@ -28,38 +30,24 @@ def f(x):
     return 3*x**2 + 2*x + 1
 
 # %% ../nbs/01_fitting.ipynb #4dda7241
-def _check_number(name, v):
-    "Refuse `v` unless it is a real number or a one-element tensor (what gradient descent passes)"
-    ok = (isinstance(v, numbers.Real) and not isinstance(v, bool)) or (torch.is_tensor(v) and v.numel() == 1)
-    if not ok: raise TypeError(f"`{name}` must be a number, got {type(v).__name__}: {v!r}")
-
-def _check_count(name, v, who='', what=''):
-    "Refuse `v` unless it is a positive integer (a size, a number of steps); `who` and `what` make the message precise"
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-        raise ValueError(f"{who + ': ' if who else ''}`{name}`{f' ({what})' if what else ''} must be a positive integer, got {v!r}")
-
 def quad(a, b, c, x):
     "The quadratic a·x² + b·x + c at `x`"
     return a*x**2 + b*x + c
 
 def mk_quad(a, b, c):
     "The quadratic with parameters `a`, `b`, `c`, as a function of x"
-    for name, v in zip('abc', (a, b, c)): _check_number(name, v)
+    for name, v in zip('abc', (a, b, c)): check_number(name, v, 'mk_quad')
     return partial(quad, a, b, c)
 
 # %% ../nbs/01_fitting.ipynb #560db1e0
-def _check_scale(name, v):
-    _check_number(name, v)
-    if v < 0: raise ValueError(f"`{name}` is a noise scale (a standard deviation) and must be >= 0, got {v}")
-
 def noise(x, scale):
     "Normal noise with standard deviation `scale`, one draw per element of `x`"
-    _check_scale('scale', scale)
+    check_real('scale', scale, 'noise', lo=0, what='a standard deviation')
     return np.random.normal(scale=scale, size=tuple(x.shape))
 
 def add_noise(x, mult, add):
     "`x` with relative noise of scale `mult` and absolute noise of scale `add` (float64 tensor)"
-    _check_scale('mult', mult); _check_scale('add', add)
+    for name, v in (('mult', mult), ('add', add)): check_real(name, v, 'add_noise', lo=0, what='a standard deviation')
     x = torch.as_tensor(x)
     return x * (1 + torch.from_numpy(noise(x, mult))) + torch.from_numpy(noise(x, add))
 
@@ -75,6 +63,10 @@ def mae(preds, acts):
     "Mean absolute error between `preds` and `acts`, which must have the same shape"
     preds, acts = torch.as_tensor(preds), torch.as_tensor(acts)
     if preds.shape != acts.shape:
-        raise ValueError(f"mae: `preds` has shape {tuple(preds.shape)} but `acts` has {tuple(acts.shape)}; they must be "
-                         f"the same (different shapes would broadcast, e.g. (20, 1) against (20,) to (20, 20))")
+        raise ValueError(f"mae: `preds` has shape {tuple(preds.shape)} but `acts` has {tuple(acts.shape)}; they "
+                         f"must be the same (different shapes would broadcast, e.g. (20, 1) against (20,) to (20, 20))")
     return (preds - acts).abs().mean()
+
+# %% ../nbs/01_fitting.ipynb #twin0001
+# FitPlot's JavaScript computes these two as well, so a plot of the quadratic with its MAE redraws in the browser
+twin('quad')(quad); twin('mae')(mae)

@@ -8,13 +8,14 @@ __all__ = ['rectified_linear', 'double_relu', 'quadruple_relu', 'sum_relus', 'mk
 # %% ../nbs/03_relu.ipynb #a79da7de
 from functools import partial
 import torch
-from .fitting import _check_count, _check_number, plot_function
+from .checks import check_count, check_number
+from .fitplot import twin
 from .descent import mk_mae, descend, lr_decay
 
 # %% ../nbs/03_relu.ipynb #b39d262a
 def rectified_linear(m, b, x):
     "A ReLU: the line m·x + b with its negative part replaced by 0"
-    _check_number('m', m); _check_number('b', b)
+    check_number('m', m, 'rectified_linear'); check_number('b', b, 'rectified_linear')
     return torch.clip(m*x + b, 0.)
 
 # %% ../nbs/03_relu.ipynb #c0fef579
@@ -34,14 +35,19 @@ def sum_relus(params, x):
 
 def mk_relus(*params):
     "The sum of ReLUs with parameters m1, b1, m2, b2, ..., as a function of a column of x"
-    if len(params) == 0 or len(params) % 2: raise ValueError(f"mk_relus: needs pairs m, b: got {len(params)} parameters")
-    for i, v in enumerate(params): _check_number(f"{'mb'[i % 2]}{i // 2 + 1}", v)
+    if len(params) == 0 or len(params) % 2:
+        raise ValueError(f"mk_relus: needs pairs m, b: got {len(params)} parameters")
+    for i, v in enumerate(params): check_number(f"{'mb'[i % 2]}{i // 2 + 1}", v, 'mk_relus')
     return partial(sum_relus, params)
+
+# %% ../nbs/03_relu.ipynb #twin0003
+# FitPlot's JavaScript computes it too, so a plot of a sum of ReLUs with the MAE redraws in the browser at once
+twin('relus')(sum_relus)
 
 # %% ../nbs/03_relu.ipynb #994236f5
 def relu_start(n, lo=-2., hi=2., seed=0):
     "Starting parameters for `n` ReLUs: slopes uniform in [-2, 2], hooks uniform in [`lo`, `hi`]"
-    _check_count('n', n, 'relu_start')
+    check_count('n', n, 'relu_start')
     g = torch.Generator().manual_seed(seed)
     m = torch.rand(n, generator=g) * 4 - 2
     hook = lo + torch.rand(n, generator=g) * (hi - lo)
@@ -49,7 +55,7 @@ def relu_start(n, lo=-2., hi=2., seed=0):
 
 def fit_relus(x, y, n, steps=1000, lr=None, seeds=(0, 1, 2)):
     "Fit a sum of `n` ReLUs to `x`, `y` by gradient descent on the MAE, best of `seeds`: (params, losses)"
-    loss_fn, lr = mk_mae(x, y, mk=mk_relus), lr or lr_decay(0.1, 0.001, steps)
+    loss_fn, lr = mk_mae(x, y, make=mk_relus), lr or lr_decay(0.1, 0.001, steps)
     lo, hi = float(x.min()), float(x.max())
     fits = [descend(loss_fn, relu_start(n, lo, hi, seed), lr=lr, steps=steps) for seed in seeds]
     return min(fits, key=lambda fit: float(loss_fn(fit[0])))

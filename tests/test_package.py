@@ -1,6 +1,9 @@
 "Checks on the package as a whole, outside the notebooks."
-import pkgutil, subprocess, sys, importlib
+import importlib, json, pkgutil, re, subprocess, sys, zipfile
+from pathlib import Path
 import nnscratch
+
+REPO = Path(__file__).resolve().parents[1]
 
 def _run(code):
     return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.strip()
@@ -44,3 +47,37 @@ def test_notebooks_have_python3_kernelspec():
     bad = {p.name: json.loads(p.read_text()).get('metadata', {}).get('kernelspec') for p in nbs}
     bad = {k: v for k, v in bad.items() if not (isinstance(v, dict) and v.get('name') == 'python3' and v.get('language') == 'python')}
     assert not bad, f"these notebooks lack a python3 kernelspec in their metadata (add one; nbdev_clean keeps it): {bad}"
+
+def _module_notebooks():
+    "module name -> the notebook it is exported from (nbdev writes it in each module's header)"
+    out = {}
+    for p in (Path(nnscratch.__file__).parent).glob('*.py'):
+        if m := re.search(r'File to edit: \.\./nbs/(\S+\.ipynb)', p.read_text(encoding='utf-8')): out[p.stem] = m[1]
+    return out
+
+def test_lessons_import_only_downward():
+    "every module imports only modules whose notebooks come before its own: the tools (00*), then lessons 1 to 12"
+    nbs, bad = _module_notebooks(), []
+    for mod, nb in nbs.items():
+        src = (Path(nnscratch.__file__).parent / f'{mod}.py').read_text(encoding='utf-8')
+        for dep in set(re.findall(r'^\s*from (?:nnscratch)?\.(\w+) import', src, re.M)) - {mod}:
+            if dep not in nbs: bad.append(f'{mod} imports {dep}, which has no notebook')
+            elif not nbs[dep] < nb: bad.append(f'{mod} ({nb}) imports {dep} ({nbs[dep]}), which comes after it')
+            if dep == 'lab': bad.append(f'{mod} imports the server extension lab, which stands apart')
+    assert len(nbs) >= 15 and not bad, bad
+
+def test_wheel_ships_the_widget_front_end(tmp_path):
+    "FitPlot's JavaScript and CSS are package files: the wheel must carry them"
+    subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '-q', '-w', str(tmp_path), str(REPO)], check=True)
+    names = zipfile.ZipFile(next(tmp_path.glob('nnscratch-*.whl'))).namelist()
+    assert {'nnscratch/fitplot.js', 'nnscratch/fitplot.css'} <= set(names), sorted(names)
+
+def test_lesson_notebooks_import_only_downward():
+    "a lesson's notebook, its examples included, uses only modules of earlier notebooks (the tools' pages may show the lessons')"
+    nbs, bad = _module_notebooks(), []
+    for p in sorted((REPO / 'nbs').glob('[0-9][0-9]_*.ipynb')):
+        cells = json.loads(p.read_text(encoding='utf-8'))['cells']
+        src = '\n'.join(''.join(c['source']) for c in cells if c['cell_type'] == 'code')
+        for dep in set(re.findall(r'^\s*(?:from|import) nnscratch\.(\w+)', src, re.M)) - {'all'}:
+            if dep in nbs and not nbs[dep] <= p.name: bad.append(f'{p.name} imports nnscratch.{dep} ({nbs[dep]})')
+    assert not bad, bad

@@ -24,6 +24,44 @@ MUTANTS = [
     ('00a_checks', "if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:",
      "if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:", 'zero accepted as a count'),
     # lesson 4, the engine
+    ('00b_show', "for o in cell['outputs']:", "for o in cell['outputs'][:1]:", 'docs_still: only the first output'),
+    ('00b_show', "kw = {c._kwarg: c.value for c in w.kwargs_widgets}  # not `w.kwargs`: ipywidgets 7 fills it on the first update",
+     "kw = {c._kwarg: c.value for c in w.kwargs_widgets[:1]}", 'still picture drawn with the first slider only'),
+    ('00c_fitplot', "vals = {k: v - self.lr * g[k] for k, v in vals.items()}",
+     "vals = {k: v + self.lr * g[k] for k, v in vals.items()}", 'Step goes uphill'),
+    ('00c_fitplot', "vals = {k: v - self.lr * g[k] for k, v in vals.items()}",
+     "vals = {k: v - self.lr * g[n] for k, n, v in zip(vals, reversed(list(vals)), vals.values())}",
+     'Step: each slider moves by another slider\'s gradient'),
+    ('00c_fitplot', "return f.twin if [float(v) for v in flat] == [float(v) for v in values] else None",
+     "return f.twin", 'twin_of ignores the order of the parameters'),
+    ('00c_fitplot', "if not (w.twin and w.loss_twin): return None", "if not w.twin: return None",
+     'kernel-free plot for a loss the browser does not know'),
+    ('00c_fitplot', "self.received += 1", "pass", 'updates received not counted'),
+    ('00c_fitplot', "return loss.item(), {k: 0. if p.grad is None else p.grad.item() for k, p in ps.items()}",
+     "return loss.item(), {k: 0. if p.grad is None else -p.grad.item() for k, p in ps.items()}", 'gradient sign flipped'),
+    ('01_fitting', "return a*x**2 + b*x + c", "return a*x**2 + b*x - c", 'quadratic: sign of c'),
+    ('01_fitting', "return (preds - acts).abs().mean()", "return (preds - acts).abs().sum()", 'MAE summed, not averaged'),
+    ('01_fitting', "x = torch.linspace(-2, 2, steps=n)[:, None]", "x = torch.linspace(-2, 2, steps=n + 1)[:n, None]",
+     'data: off by one in the grid'),
+    ('02_descent', "p -= p.grad * (lr(i) if callable(lr) else lr)", "p += p.grad * (lr(i) if callable(lr) else lr)",
+     'descend goes uphill'),
+    ('02_descent', "if zero_grad: p.grad.zero_()", "if not zero_grad: p.grad.zero_()", 'zero_grad inverted'),
+    ('02_descent', "return lambda i: start + (end - start) * min(i, steps) / steps",
+     "return lambda i: start + (end - start) * min(i + 1, steps) / steps", 'lr_decay: off by one'),
+    ('02_descent', "def loss2(pq): return loss_fn(make(*[pq[0] if k == p else pq[1] if k == q else v for k, v in start.items()])(x), y)",
+     "def loss2(pq): return loss_fn(make(*[pq[1] if k == p else pq[0] if k == q else v for k, v in start.items()])(x), y)",
+     'loss_landscape: the two parameters swapped'),
+    ('02_descent', "grid = torch.tensor([[loss2((pv, qv)).item() for pv in ps] for qv in qs])",
+     "grid = torch.tensor([[loss2((pv, qv)).item() for qv in qs] for pv in ps])", 'loss_landscape: contour grid transposed'),
+    ('02_descent', "grad.view(-1)[i] = (float(loss_fn(up)) - float(loss_fn(down))) / (2 * eps)",
+     "grad.view(-1)[i] = (float(loss_fn(up)) - float(loss_fn(down))) / eps", 'fd_grad: factor 2 missing'),
+    ('03_relu', "return torch.clip(m*x + b, 0.)", "return torch.clip(m*x - b, 0.)", 'ReLU: sign of b'),
+    ('03_relu', "return torch.clip(x * p[:, 0] + p[:, 1], 0.).sum(-1, keepdim=True)",
+     "return torch.clip(x * p[:, 0] + p[:, 1], 0.).sum(0, keepdim=True)", 'sum_relus: sums over the wrong axis'),
+    ('03_relu', "return torch.stack([m, -m * hook], 1).flatten()", "return torch.stack([m, m * hook], 1).flatten()",
+     'relu_start: hook on the wrong side'),
+    ('03_relu', "return min(fits, key=lambda fit: float(loss_fn(fit[0])))",
+     "return max(fits, key=lambda fit: float(loss_fn(fit[0])))", 'fit_relus keeps the worst seed'),
     ('04_engine', 'def _backward(g): self.grad += (self.data > 0) * g',
      'def _backward(g): self.grad += (self.data >= 0) * g', 'relu backward: slope 1 at exactly 0 (>= instead of >)'),
     ('04_engine', 'self.grad += other.data * g',
@@ -115,7 +153,8 @@ MUTANTS = [
 
 # the pytest files that exercise each notebook's module (browser tests are left out: too slow for each mutant)
 TESTS = {
-    '00a_checks': ['tests/test_package.py'],
+    '00a_checks': ['tests/test_package.py'], '00b_show': [], '00c_fitplot': [],
+    '01_fitting': [], '02_descent': [], '03_relu': [],
     '04_engine': ['tests/test_engine.py'], '05_nn': ['tests/test_engine.py'],
     '06_data': ['tests/test_backprop.py'], '07_logistic': ['tests/test_backprop.py'],
     '08_mlp': ['tests/test_backprop.py', 'tests/test_tricks.py'],
@@ -184,7 +223,8 @@ def main(argv=None):
                 passed, _ = run(['nbdev_test', '--path', f'nbs/{name}.ipynb'], tmp, env)
                 by = 'notebook'
                 if passed:
-                    passed, _ = run([sys.executable, '-m', 'pytest', '-x', '-q', '-p', 'no:cacheprovider', *TESTS[name]], tmp, env)
+                    pytest = [sys.executable, '-m', 'pytest', '-x', '-q', '-p', 'no:cacheprovider', *TESTS[name]]
+                    if TESTS[name]: passed, _ = run(pytest, tmp, env)
                     by = 'pytest'
             finally:
                 path.write_text(json.dumps(nbs[name], indent=1, ensure_ascii=False), encoding='utf-8')

@@ -1,0 +1,198 @@
+// FitPlot's browser half: sliders, buttons and a canvas (see nbs/00c_fitplot.ipynb). Plain ES module, no import, so
+// it needs no network. Python is the source of truth: it sends the curve, the loss and the gradient for the sliders'
+// values. For the curve families and losses below the browser can compute the curve itself too, and draws it at once
+// on every slider move; Python's picture replaces it when it arrives.
+
+// The curves and losses the browser knows, under the names their Python functions carry as `twin`
+// (nnscratch.fitting.quad, nnscratch.relu.sum_relus, nnscratch.fitting.mae)
+export const TWINS = {
+  quad: (p, x) => p[0] * x * x + p[1] * x + p[2],
+  relus: (p, x) => { let s = 0; for (let i = 0; i < p.length; i += 2) s += Math.max(p[i] * x + p[i + 1], 0); return s; },
+};
+export const LOSSES = {
+  mae: (preds, ys) => preds.reduce((s, v, i) => s + Math.abs(v - ys[i]), 0) / ys.length,
+};
+export const curveOf = (family, params, xs) => xs.map(x => TWINS[family](params, x));
+
+const fmt = v => (v !== 0 && (Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3)) ? v.toExponential(2) : String(+v.toPrecision(4));
+const NOT_ANSWERING_MS = 1000;  // no reply from the kernel for this long: say so (and keep drawing)
+
+function ticks(lo, hi, n) {  // about n round numbers between lo and hi
+  const raw = (hi - lo) / n, mag = Math.pow(10, Math.floor(Math.log10(raw))), r = raw / mag;
+  const step = (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag, out = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi + 1e-9 * (hi - lo); t += step) out.push(+t.toFixed(12));
+  return out;
+}
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+// A slider moves by its own steps on these keys, the same way in every front end and browser: the slider handles
+// them itself rather than leave them to the browser, whose default a notebook front end may have cancelled.
+const KEY_STEPS = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: 10, PageDown: -10 };
+function sliderKey(e) {
+  const input = e.currentTarget, before = input.value;
+  if (e.ctrlKey || e.altKey || e.metaKey) return;
+  if (e.key in KEY_STEPS) { const n = KEY_STEPS[e.key]; if (n > 0) input.stepUp(n); else input.stepDown(-n); }
+  else if (e.key === 'Home') input.value = input.min;
+  else if (e.key === 'End') input.value = input.max;
+  else return;
+  e.preventDefault();  // no second move by the browser
+  if (input.value !== before) for (const t of ['input', 'change']) input.dispatchEvent(new Event(t, { bubbles: true }));
+}
+
+function render({ model, el: host }) {
+  const W = 440, H = 270, M = { l: 40, r: 10, t: 26, b: 24 };
+  const root = el('div', 'nns-fitplot'), canvas = el('canvas'), side = el('div', 'nns-side');
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = W * dpr; canvas.height = H * dpr;
+  canvas.style.width = W + 'px'; canvas.style.height = H + 'px';
+  const names = model.get('names'), rows = {};
+  // At most one update in flight to the kernel; while it is, only the newest slider values wait (`pending`), so a
+  // fast drag never queues up a backlog of stale requests.
+  let inflight = false, pending = false, sentAt = 0, running = 0, drawn = 0, answerTimer = null;
+  const family = model.get('twin'), lossTwin = model.get('loss_twin');
+  const instant = () => model.get('instant') && family in TWINS && lossTwin in LOSSES;
+
+  function sliderValues() { return names.map(n => parseFloat(rows[n].input.value)); }
+  function send() {  // ask Python for the curve at the sliders' values
+    inflight = true; pending = false; sentAt = performance.now();
+    const vals = {}, p = sliderValues();
+    names.forEach((n, i) => { vals[n] = p[i]; });
+    model.set('values', vals); model.save_changes();
+    clearTimeout(answerTimer);
+    answerTimer = setTimeout(() => { if (inflight) { msg.textContent = 'The kernel is not answering: the curve is drawn ' +
+      'by the browser; the loss and the gradient will follow when it answers.'; root.dataset.confirmed = '0'; } },
+      NOT_ANSWERING_MS);
+  }
+  function browserDraw() {  // the curve and loss for the sliders' values, computed here
+    const p = sliderValues(), ys = curveOf(family, p, model.get('xs'));
+    const loss = LOSSES[lossTwin](model.get('x').map(x => TWINS[family](p, x)), model.get('y'));
+    show(ys, loss, 'browser');
+  }
+  for (const n of names) {
+    const row = el('div', 'nns-row'), input = el('input'), out = el('span', 'nns-val'), arrow = el('span', 'nns-arrow');
+    input.type = 'range'; input.setAttribute('aria-label', n);
+    input.addEventListener('keydown', sliderKey);
+    input.addEventListener('input', () => {
+      out.textContent = fmt(+input.value); running = 0; root.dataset.confirmed = '0';
+      if (instant()) browserDraw();
+      if (inflight && performance.now() - sentAt < 3 * NOT_ANSWERING_MS) pending = true; else send();
+    });
+    if (!model.get('descent')) arrow.style.display = 'none';
+    row.append(el('span', 'nns-name', n), input, out, arrow);
+    side.append(row); rows[n] = { input, out, arrow };
+  }
+  const lrRow = el('div', 'nns-row'), lr = el('input', 'nns-lr');
+  lr.type = 'number'; lr.step = 'any'; lr.min = '0'; lr.setAttribute('aria-label', 'learning rate');
+  lr.addEventListener('change', () => { const v = parseFloat(lr.value); if (v > 0) { model.set('lr', v); model.save_changes(); } });
+  lrRow.append(el('span', 'nns-name', 'lr'), lr);
+  const btns = el('div', 'nns-row'), stepB = el('button', 'nns-step', 'Step'), runB = el('button', 'nns-run', 'Run');
+  stepB.addEventListener('click', () => { running = 0; model.send({ op: 'step' }); });
+  runB.addEventListener('click', () => {
+    if (running > 0) { running = 0; } else { running = model.get('run_steps'); model.send({ op: 'step' }); }
+    runB.textContent = running > 0 ? 'Stop' : 'Run';
+  });
+  btns.append(stepB, runB);
+  if (!model.get('descent')) lrRow.style.display = btns.style.display = 'none';  // sliders only: no gradient shown
+  const lossEl = el('div', 'nns-loss'), msg = el('div', 'nns-msg');
+  side.append(lrRow, btns, lossEl, msg);
+  root.append(canvas, side);
+  // Keys typed here are for the widget, not for the notebook, whose command mode binds the arrow keys (and more) to
+  // whatever element has the focus. JupyterLab looks for its shortcuts as a key press bubbles up to the page, so
+  // stopping the press at the root is enough there. Notebook 7 looks on the way down (capture phase), before the
+  // slider sees the key, and cancels it. Both leave alone an element marked data-lm-suppress-shortcuts, checking from
+  // the focused element upwards; but the command-mode shortcuts match the focused element itself, before a mark on
+  // one of its parents is reached: so each control carries the mark itself.
+  for (const e of [root, ...root.querySelectorAll('input, button')]) e.setAttribute('data-lm-suppress-shortcuts', 'true');
+  root.addEventListener('keydown', e => e.stopPropagation());
+
+  function show(ys, loss, source) {  // draw points, curve and loss; `source` says who computed them
+    const xd = model.get('x'), yd = model.get('y'), xs = model.get('xs');
+    const [y0, y1] = model.get('ylim');
+    const x0 = Math.min(...xs, ...xd), x1 = Math.max(...xs, ...xd);
+    const px = x => M.l + (x - x0) / (x1 - x0) * (W - M.l - M.r), py = y => H - M.b - (y - y0) / (y1 - y0) * (H - M.t - M.b);
+    const c = canvas.getContext('2d');
+    c.setTransform(dpr, 0, 0, dpr, 0, 0); c.clearRect(0, 0, W, H);
+    c.font = '11px sans-serif'; c.fillStyle = '#555'; c.strokeStyle = '#e4e4e4'; c.lineWidth = 1;
+    c.textAlign = 'center';
+    for (const t of ticks(x0, x1, 6)) {
+      c.beginPath(); c.moveTo(px(t), M.t); c.lineTo(px(t), H - M.b); c.stroke(); c.fillText(fmt(t), px(t), H - 8);
+    }
+    c.textAlign = 'right';
+    for (const t of ticks(y0, y1, 5)) {
+      c.beginPath(); c.moveTo(M.l, py(t)); c.lineTo(W - M.r, py(t)); c.stroke(); c.fillText(fmt(t), M.l - 4, py(t) + 4);
+    }
+    c.save(); c.beginPath(); c.rect(M.l, M.t, W - M.l - M.r, H - M.t - M.b); c.clip();
+    c.fillStyle = '#1f77b4';
+    for (let i = 0; i < xd.length; i++) { c.beginPath(); c.arc(px(xd[i]), py(yd[i]), 3.5, 0, 2 * Math.PI); c.fill(); }
+    c.strokeStyle = '#d62728'; c.lineWidth = 2; c.beginPath();
+    ys.forEach((v, i) => i ? c.lineTo(px(xs[i]), py(v)) : c.moveTo(px(xs[i]), py(v))); c.stroke(); c.restore();
+    c.fillStyle = '#222'; c.textAlign = 'center'; c.font = '13px sans-serif';
+    const title = model.get('title'), name = model.get('loss_name');
+    c.fillText(`${title ? title + ' · ' : ''}${name}: ${fmt(loss)}`, (M.l + W - M.r) / 2, 16);
+    lossEl.textContent = `${name}: ${fmt(loss)}`; lossEl.dataset.loss = loss;
+    root.dataset.source = source; root.dataset.drawn = ++drawn;
+  }
+
+  function update() {  // everything on screen from the model's state (what Python sent)
+    const vals = model.get('values'), ranges = model.get('ranges'), grads = model.get('grads');
+    for (const n of names) {
+      const { input, out, arrow } = rows[n], [lo, hi, st] = ranges[n], g = grads[n];
+      input.min = lo; input.max = hi; input.step = st;
+      if (!pending) { input.value = vals[n]; out.textContent = fmt(vals[n]); }  // never undo a move not yet sent
+      arrow.textContent = g > 0 ? '◀' : g < 0 ? '▶' : '·';  // the way that lowers the loss is against the gradient
+      arrow.title = g > 0 ? `lower ${n} to lower the loss` : g < 0 ? `raise ${n} to lower the loss` : 'flat here';
+    }
+    if (document.activeElement !== lr) lr.value = model.get('lr');
+    msg.textContent = model.get('message');
+    if (pending && instant()) browserDraw();  // Python answered for values the sliders have already left
+    else show(model.get('curve'), model.get('loss'), 'python');
+    root.dataset.frame = model.get('frame');
+    root.dataset.received = model.get('received');
+    root.dataset.confirmed = pending ? '0' : '1';
+  }
+
+  const onFrame = () => {
+    inflight = false; clearTimeout(answerTimer);
+    update();
+    if (pending) send();
+    else if (running > 0) {
+      running = model.get('message') ? 0 : running - 1;
+      if (running > 0) model.send({ op: 'step' });
+    }
+    runB.textContent = running > 0 ? 'Stop' : 'Run';
+  };
+  model.on('change:frame', onFrame);
+  update();
+  host.append(root);
+  return () => { clearTimeout(answerTimer); model.off('change:frame', onFrame); };
+}
+
+// On a page without a kernel (the docs site): the same widget over a stand-in model that computes with the twins.
+// Without a twin for the curve or the loss there is nothing to compute, and the page keeps its still picture.
+export function renderStatic(host, state) {
+  if (!(state.twin in TWINS && state.loss_twin in LOSSES)) return false;
+  const st = { ...state, instant: false, descent: false, message: '', grads: {}, frame: 0, received: 0 };
+  const subs = [];
+  const recompute = () => {
+    const p = st.names.map(n => st.values[n]);
+    st.curve = curveOf(st.twin, p, st.xs);
+    st.loss = LOSSES[st.loss_twin](curveOf(st.twin, p, st.x), st.y);
+    st.frame += 1;
+  };
+  const model = {
+    get: k => st[k], set: (k, v) => { st[k] = v; }, send: () => {}, off: () => {},
+    save_changes: () => { recompute(); subs.forEach(f => f()); },
+    on: (e, f) => { if (e === 'change:frame') subs.push(f); },
+  };
+  for (const img of host.querySelectorAll('img')) img.remove();
+  render({ model, el: host });
+  return true;
+}
+
+export default { render };
