@@ -68,13 +68,15 @@ def test_twins_exported(twins):
     assert 'mae' in names[3], names
 
 def test_python_names_its_twins():
+    "A curve made by mk_quad or mk_relus names its twin (checked against the parameters it was given); mae carries its own"
     from nnscratch.fitplot import twin_of
     from nnscratch.fitting import mk_quad, mae
     from nnscratch.relu import mk_relus
-    assert twin_of(mk_quad(1., 2., 3.)) == 'quad'
-    assert twin_of(mk_relus(1., 2.)) == twin_of(mk_relus(1., 2., -1., 0.5)) == 'relus'
-    assert twin_of(mae) == 'mae'
-    assert twin_of(lambda x: x) is None
+    assert twin_of(mk_quad(1., 2., 3.), [1., 2., 3.]) == 'quad'
+    assert twin_of(mk_relus(1., 2.), [1., 2.]) == twin_of(mk_relus(1., 2., -1., .5), [1., 2., -1., .5]) == 'relus'
+    assert twin_of(mk_quad(1., 2., 3.), [1., 2., 4.]) is None
+    assert twin_of(lambda x: x, [1.]) is None
+    assert mae.twin == 'mae'
 
 def test_browser_curve_and_mae_agree_with_python(twins, capsys):
     from nnscratch.fitting import mae, noisy_quadratic
@@ -83,7 +85,7 @@ def test_browser_curve_and_mae_agree_with_python(twins, capsys):
     xd, yd = x.to(torch.float64), y.to(torch.float64)  # as FitPlot takes the data
     xs = torch.linspace(-2.1, 2.1, 100, dtype=torch.float64)[:, None]
     draws = _draws()
-    cases = [[twin_of(make(*p)), p] for make, p in draws]
+    cases = [[twin_of(make(*p), p), p] for make, p in draws]
     assert {c[0] for c in cases} == {'quad', 'relus'}, "twin_of should name the quadratic 'quad' and sums of ReLUs 'relus'"
     got = twins.evaluate("""([cases, xs, xd, yd]) => cases.map(([fam, p]) => {
         const curve = __m.curveOf(fam, p, xs), preds = __m.curveOf(fam, p, xd);
@@ -175,7 +177,7 @@ def _press_and_follow(page, i, key='ArrowRight'):
     assert len(keys) == 1, f"one key press expected in the log: {log}"
     return st0, [dict(e, t=e['t'] - keys[0]) for e in log if not e.get('key')], labkit.fitplot_state(plot)
 
-@pytest.mark.parametrize('i', [QUAD, RELUS])
+@pytest.mark.parametrize('i', [QUAD, RELUS], ids=['quad', 'relus'])
 def test_key_press_drawn_by_browser_then_python(page, i, capsys):
     st0, log, st1 = _press_and_follow(page, i)
     assert st1['values'][0] > st0['values'][0], f"ArrowRight did not move the slider: {st0['values']} -> {st1['values']}"
@@ -190,7 +192,7 @@ def test_key_press_drawn_by_browser_then_python(page, i, capsys):
     assert st1['values'] == pytest.approx(_python_values(page, WIDGETS[i]), rel=1e-12, abs=1e-12)
     assert first['loss'] != st0['loss'], f"the browser's picture kept the old loss {st0['loss']}"
     assert abs(first['loss'] - st1['loss']) < 5e-5, f"browser's loss {first['loss']} vs Python's {st1['loss']}"
-    assert st1['msg'] == ''
+    assert st1['msg'] == '' and labkit.bad_outputs(page) == []  # nothing logged to the learner
     _show(capsys, f"{page.nns_app}, {WIDGETS[i]}: {st0['values'][0]:g} -> {st1['values'][0]:g}: browser's picture {first['t']:.1f} ms after "
                   f"the key press, Python's at {pys[0]['t']:.1f} ms; "
                   f"loss {first['loss']:.6f} (browser) vs {st1['loss']:.6f} (Python)")
@@ -210,11 +212,14 @@ def test_fast_drag_sends_no_backlog(page, capsys):
     step = (4. - -2.) / 100
     assert d.keys == 100
     assert d.after == pytest.approx(d.before + 100 * step, abs=1e-9), f"100 steps of {step} from {d.before} ended at {d.after}"
+    # (ipywidgets' own throttle, one state update in flight per model until the kernel is idle, coalesces too: this
+    # bounds what reaches the kernel, whoever coalesces)
     assert 0 < d.received < 100, f"{d.received} updates reached the kernel for 100 key presses: only the latest should be sent"
     assert st['confirmed'] == '1' and st['source'] == 'python'
     assert st['values'] == pytest.approx(_python_values(page, 'drag'), rel=1e-12, abs=1e-12)
     py_loss = float(labkit.kernel_execute(page, "print(repr(drag.loss))"))
     assert st['loss'] == pytest.approx(py_loss, rel=1e-12)
+    assert st['msg'] == '' and labkit.bad_outputs(page) == []
     _show(capsys, f"{page.nns_app}: drag of {d.keys} key presses in {d.press_ms:.0f} ms, {d.before:g} -> {d.after:g}: "
                   f"{d.received} updates reached the kernel; release -> Python's final picture {d.release_ms:.0f} ms")
 
