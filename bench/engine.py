@@ -11,7 +11,7 @@ import gc, random, statistics, sys, time
 import numpy as np
 from sklearn.datasets import make_moons
 import micrograd.engine as mge, micrograd.nn as mgn
-from nnscratch.nn import MLP, svm_loss
+from nnscratch.nn import MLP, svm_loss, sgd_step
 
 def micrograd_step(model, X, y, lr):
     "micrograd's demo: loss() and one update, as in its demo.ipynb"
@@ -24,10 +24,9 @@ def micrograd_step(model, X, y, lr):
     return loss.data, acc
 
 def nnscratch_step(model, X, y, lr):
-    "The step of nnscratch.nn.fit_mlp"
+    "The step of nnscratch.nn.fit_mlp: its loss, then its `sgd_step`"
     loss, acc = svm_loss(model, X, y)
-    model.zero_grad(); loss.backward()
-    for p in model.parameters(): p.data -= lr * p.grad
+    sgd_step(model, loss, lr)
     return loss.data, acc
 
 def timed(step, pause_gc, *args):

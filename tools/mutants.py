@@ -76,9 +76,9 @@ MUTANTS = [
     ('05_nn', 'return act.relu() if self.nonlin else act', 'return act.relu()', 'the linear neuron gets a ReLU too'),
     ('05_nn', 'data_loss = sum(losses) * (1.0 / len(losses))',
      'data_loss = sum(losses)', 'SVM loss summed, not averaged'),
-    ('05_nn', 'for p in model.parameters(): p.data -= lr(k) * p.grad',
-     'for p in model.parameters(): p.data += lr(k) * p.grad', 'fit_mlp steps uphill'),
-    ('05_nn', 'model.zero_grad()', 'pass', 'fit_mlp forgets zero_grad'),
+    ('05_nn', 'for p in model.parameters(): p.data -= lr * p.grad',
+     'for p in model.parameters(): p.data += lr * p.grad', 'sgd_step steps uphill'),
+    ('05_nn', 'model.zero_grad()', 'pass', 'sgd_step forgets zero_grad'),
     # lesson 6, data
     ('06_data', 'n_valid = int(round(len(X) * valid_pct))',
      'n_valid = int(len(X) * valid_pct)', 'split truncates, not rounds'),
