@@ -18,13 +18,12 @@ With nnscratch's server extension `nnscratch.lab` (TCP_NODELAY on the kernel's w
 as `pip install nnscratch` sets it up for learners; `--lab off` measures stock Jupyter Server (Nagle's algorithm
 waiting on a delayed ACK), `--lab both` the two in turn.
 
-    python bench/slider_latency.py [STEPS] [--lab on|off|both] [--drags N]
+    python -m bench.slider_latency [STEPS] [--lab on|off|both] [--drags N]
 """
-import argparse, json, statistics, sys, tempfile, time
+import argparse, json, statistics, tempfile, time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'tests'))
-import labkit
+from tests import labkit  # run from the repository root: python -m bench.slider_latency
 
 WARMUP, DRAG_KEYS = 3, 100
 

@@ -6,7 +6,7 @@ browsers, one per test file, cannot both be started.
 import os
 from pathlib import Path
 import pytest
-import labkit
+from tests import labkit
 
 def unavailable(why):
     "Skip for a missing prerequisite, except under CI=true, where it is a failure"

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from nnscratch.data import digits_data, batches, write_idx, read_idx, mnist, md5, split, digits
 from nnscratch.logistic import SigmoidBCE, TensorLayer, logistic_grads, train_logistic
-from nnscratch.mlp import Linear, ReLU, SoftmaxCE, Sequential, SGD, mlp, fit, evaluate, autograd_check, history_table
+from nnscratch.mlp import Linear, ReLU, SoftmaxCE, SGD, mlp, fit, evaluate, autograd_check, history_table
 
 D = torch.float64
 

@@ -14,7 +14,7 @@ Skipped, with the reason, when Chromium or Playwright is missing, except under C
 import json, os, tempfile, time
 from pathlib import Path
 import pytest
-import labkit
+from tests import labkit
 
 NBS = labkit.REPO / 'nbs'
 LESSONS = sorted(p.name for p in NBS.glob('[0-9][0-9]*_*.ipynb'))  # the lessons and the course's tools

@@ -15,7 +15,7 @@ Skipped, with the reason, when Chromium or Playwright is missing, except under C
 import json, random, tempfile, time
 from pathlib import Path
 import pytest, torch
-import labkit
+from tests import labkit
 
 JS = labkit.REPO / 'nnscratch' / 'fitplot.js'
 NB = 'sliders.ipynb'
