@@ -15,3 +15,4 @@ from .optim import *
 from .handoff import *
 from .fitplot import *
 from .lab import *
+from .exercises import *

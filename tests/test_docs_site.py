@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 NBS = REPO / 'nbs'
 NOTEBOOKS = sorted(p.name for p in NBS.glob('*.ipynb'))
 LESSONS = [n for n in NOTEBOOKS if (m := re.match(r'(\d+)_', n)) and 1 <= int(m[1]) <= 12]
-TOOLS = [n for n in NOTEBOOKS if n not in LESSONS and n != 'index.ipynb']  # 00a_checks, 00b_show, 00c_fitplot, 00d_lab
+TOOLS = [n for n in NOTEBOOKS if n not in LESSONS and n != 'index.ipynb']  # 00a_checks, 00b_show, 00c_fitplot, 00d_lab, 00e_exercises
 MUST_HAVE_STATIC = {'fitting.html', 'descent.html', 'relu.html'}
 MATHJAX_CDN = 'https://cdn.jsdelivr.net/npm/mathjax@3/'
 WIDGET_VIEW = 'application/vnd.jupyter.widget-view+json'
