@@ -39,6 +39,16 @@ MUTANTS = [
     ('00c_fitplot', "self.received += 1", "pass", 'updates received not counted'),
     ('00c_fitplot', "return loss.item(), {k: 0. if p.grad is None else p.grad.item() for k, p in ps.items()}",
      "return loss.item(), {k: 0. if p.grad is None else -p.grad.item() for k, p in ps.items()}", 'gradient sign flipped'),
+    ('00e_exercises', "if want.abs().max() > atol and torch.allclose(got, -want, rtol, atol):",
+     "if want.abs().max() > atol and torch.allclose(got, want, rtol, atol):", 'checker: a flipped sign never named'),
+    ('00e_exercises', "if abs(r - 1) < 1e-3 or not torch.allclose(got, r * want, rtol, atol): return None",
+     "if abs(r - 1) < 1e-3: return None", 'checker: any answer called a constant factor'),
+    ('00e_exercises', "if kind: return wrong(f\"{text} ({case})\", rows, hints.get(kind, ''))",
+     "if kind: return wrong(f\"{text} ({case})\", rows)", "checker: the hint for the mistake dropped"),
+    ('00e_exercises', "frames = [f for f in traceback.extract_tb(e.__traceback__)[1:] if not f.filename.startswith(_LIB_DIRS)]",
+     "frames = traceback.extract_tb(e.__traceback__)[1:]", "checker: blames a line inside PyTorch"),
+    ('00e_exercises', "if kind and not bad: bad = (f\"the gradient {text}\", kind)",
+     "if kind: bad = (f\"the gradient {text}\", kind)", 'check_grads names the last gradient that differs, not the first'),
     ('01_fitting', "return a*x**2 + b*x + c", "return a*x**2 + b*x - c", 'quadratic: sign of c'),
     ('01_fitting', "return (preds - acts).abs().mean()", "return (preds - acts).abs().sum()", 'MAE summed, not averaged'),
     ('01_fitting', "x = torch.linspace(-2, 2, steps=n)[:, None]", "x = torch.linspace(-2, 2, steps=n + 1)[:n, None]",
@@ -153,7 +163,7 @@ MUTANTS = [
 
 # the pytest files that exercise each notebook's module (browser tests are left out: too slow for each mutant)
 TESTS = {
-    '00a_checks': ['tests/test_package.py'], '00b_show': [], '00c_fitplot': [],
+    '00a_checks': ['tests/test_package.py'], '00b_show': [], '00c_fitplot': [], '00e_exercises': ['tests/test_exercises.py'],
     '01_fitting': [], '02_descent': [], '03_relu': [],
     '04_engine': ['tests/test_engine.py'], '05_nn': ['tests/test_engine.py'],
     '06_data': ['tests/test_backprop.py'], '07_logistic': ['tests/test_backprop.py'],
