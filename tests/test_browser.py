@@ -69,6 +69,10 @@ def _check_lesson(server, name, browser, artifacts, capsys):
     app = labkit.APPS[server.app]
     page = labkit.open_notebook(browser, server, name)
     try:
+        if name[:2] != '00':  # a lesson: its solutions open collapsed (jupyter.source_hidden), one per exercise
+            folded = page.evaluate("""() => window.jupyterapp.shell.currentWidget.content.widgets
+                .filter(c => c.model.sharedModel.getSource().startsWith('#| code-fold: true')).map(c => c.inputHidden)""")
+            assert len(folded) >= 2 and all(folded), f"{name}: the solution cells should open collapsed, got {folded}"
         labkit.run_all(page)
         assert labkit.bad_outputs(page) == []
         boxes, plots = labkit.interacts(page), labkit.fitplots(page)
