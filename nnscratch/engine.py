@@ -66,7 +66,7 @@ def draw_dot(root):
     if r.returncode != 0: raise RuntimeError(f"draw_dot: Graphviz failed: {r.stderr.strip()}")
     return Drawing(r.stdout, dot)
 
-# %% ../nbs/04_engine.ipynb #x74992cd
+# %% ../nbs/04_engine.ipynb #x2eecc96
 class Value:
     "A number that remembers how it was computed, so that `backward` can find its gradient"
     __slots__ = ('data', 'grad', 'label', '_prev', '_op', '_backward')
@@ -86,7 +86,7 @@ def _node(data, children, op):
 
 def _value(x): return x if isinstance(x, Value) else Value(x)
 
-# %% ../nbs/04_engine.ipynb #xefdbd77
+# %% ../nbs/04_engine.ipynb #x4906186
 def _add(self, other):
     "`self + other`"
     other = _value(other)
@@ -98,7 +98,7 @@ def _add(self, other):
     return out
 Value.__add__ = _add
 
-# %% ../nbs/04_engine.ipynb #xc0beab8
+# %% ../nbs/04_engine.ipynb #xc876883
 def _mul(self, other):
     "`self * other`"
     other = _value(other)
@@ -121,7 +121,7 @@ def _backprop(self):
         if v._backward: v._backward(v.grad)
 Value.backward = _backprop
 
-# %% ../nbs/04_engine.ipynb #x57e2c2f
+# %% ../nbs/04_engine.ipynb #xe8b18c8
 def _pow(self, k):
     "`self ** k` for a number `k`"
     if isinstance(k, bool) or not isinstance(k, numbers.Real):
@@ -135,7 +135,7 @@ def _pow(self, k):
     return out
 Value.__pow__ = _pow
 
-# %% ../nbs/04_engine.ipynb #x6285a3e
+# %% ../nbs/04_engine.ipynb #xcfe6bca
 Value.__neg__ = lambda self: self * -1                        # -self
 Value.__radd__ = lambda self, other: self + other             # other + self
 Value.__sub__ = lambda self, other: self + (-other)           # self - other
@@ -144,7 +144,7 @@ Value.__rmul__ = lambda self, other: self * other             # other * self
 Value.__truediv__ = lambda self, other: self * other**-1      # self / other
 Value.__rtruediv__ = lambda self, other: other * self**-1     # other / self
 
-# %% ../nbs/04_engine.ipynb #xf3622d6
+# %% ../nbs/04_engine.ipynb #xbaa7fc8
 def _exp(self):
     "`exp(self)`"
     e = math.exp(self.data)
@@ -154,7 +154,7 @@ def _exp(self):
     return out
 Value.exp = _exp
 
-# %% ../nbs/04_engine.ipynb #xdb6ed5a
+# %% ../nbs/04_engine.ipynb #x4b798de
 def _log(self):
     "The natural logarithm of `self`"
     if self.data <= 0: raise ValueError(f"Value.log: the logarithm needs a positive number, got {self.data}")
@@ -164,7 +164,7 @@ def _log(self):
     return out
 Value.log = _log
 
-# %% ../nbs/04_engine.ipynb #xeebba1e
+# %% ../nbs/04_engine.ipynb #x826a416
 def _tanh(self):
     "`tanh(self)`"
     t = math.tanh(self.data)
@@ -174,7 +174,7 @@ def _tanh(self):
     return out
 Value.tanh = _tanh
 
-# %% ../nbs/04_engine.ipynb #xd92eeac
+# %% ../nbs/04_engine.ipynb #xde4d46a
 def _relu(self):
     "`max(self, 0)`"
     out = _node(0.0 if self.data < 0 else self.data, (self,), 'ReLU')
@@ -183,7 +183,7 @@ def _relu(self):
     return out
 Value.relu = _relu
 
-# %% ../nbs/04_engine.ipynb #xa3da1ae
+# %% ../nbs/04_engine.ipynb #xd2762f1
 def _sigmoid(self):
     "`1 / (1 + exp(-self))`"
     x = self.data  # two forms of 1/(1+e⁻ˣ), so that exp never overflows
@@ -210,7 +210,7 @@ def wsum(w, x, b):
     out._backward = _backward
     return out
 
-# %% ../nbs/04_engine.ipynb #xcf5feb7
+# %% ../nbs/04_engine.ipynb #xcc502df
 _BY_HAND = dict(a=2.0, b=-3.0, c=10.0, f=-2.0)  # e = a*b; d = e + c; L = d * f
 _BY_HAND_ORDER = 'Ldfecab'  # backward from L
 
@@ -261,7 +261,7 @@ def check_by_hand(grads):
         return wrong(v.msg[9:], v.rows, hint or "work back from L: each node's gradient is the gradient of the node it "
                      "feeds, times the local slope (1 for +, the other factor for *)")
 
-# %% ../nbs/04_engine.ipynb #x0058eaa
+# %% ../nbs/04_engine.ipynb #x40cdbfc
 class _Stop(Exception):
     "The learner's op went wrong inside a graph: the message, and the kind of mistake (for the hint)"
     def __init__(self, msg, kind): super().__init__(msg); self.kind = kind
@@ -291,10 +291,11 @@ def _guarded(fn, name):
     return op
 
 def _grads(build, op, xs):
-    "Build the graph on fresh `Value`s at `xs` with `op`; its output and the inputs' gradients (`backward` not run)"
+    "Build a case's graph with `op` on fresh `Value`s at the numbers `xs`: its output, and those `Value`s"
     vs = [Value(x) for x in xs]
     return build(op, *vs), vs
 
+# %% ../nbs/04_engine.ipynb #x38ebb28
 def _check_op(fn, name, cases, ref, slips, hints):
     "Run the learner's op `fn` in each case's graph; its value and gradients against torch.autograd in float64"
     if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}"[:200], hint=hints.get('type', ''))
@@ -330,7 +331,7 @@ def _check_op(fn, name, cases, ref, slips, hints):
         return wrong(f"{text} ({case})", rows, hint)
     return correct(rows, f"value and gradients agree with torch.autograd in all {len(cases)} cases")
 
-# %% ../nbs/04_engine.ipynb #x16d9147
+# %% ../nbs/04_engine.ipynb #xca79d81
 def _unary_slip(rule, add=True):
     "A tanh whose `_backward` gives x the share `rule(x, t, g)`: the usual slips, to name them"
     def op(x):
@@ -371,7 +372,7 @@ def check_tanh(fn):
                  "`_node(t, (x,), 'tanh')` and return it", children="make the result with `_node(t, (x,), 'tanh')`")
     return _check_op(fn, 'my_tanh', _TANH_CASES, torch.tanh, _TANH_SLIPS, hints)
 
-# %% ../nbs/04_engine.ipynb #xf553dd7
+# %% ../nbs/04_engine.ipynb #x78da420
 def _div_slip(da, db, add=True):
     "A division whose `_backward` gives a the share `da(a, b, g)` and b `db(a, b, g)`: the usual slips"
     def op(a, b):
