@@ -210,7 +210,7 @@ def wsum(w, x, b):
     out._backward = _backward
     return out
 
-# %% ../nbs/04_engine.ipynb #xcc502df
+# %% ../nbs/04_engine.ipynb #x8935a48
 _BY_HAND = dict(a=2.0, b=-3.0, c=10.0, f=-2.0)  # e = a*b; d = e + c; L = d * f
 _BY_HAND_ORDER = 'Ldfecab'  # backward from L
 
@@ -261,7 +261,7 @@ def check_by_hand(grads):
         return wrong(v.msg[9:], v.rows, hint or "work back from L: each node's gradient is the gradient of the node it "
                      "feeds, times the local slope (1 for +, the other factor for *)")
 
-# %% ../nbs/04_engine.ipynb #x40cdbfc
+# %% ../nbs/04_engine.ipynb #x38ebb28
 class _Stop(Exception):
     "The learner's op went wrong inside a graph: the message, and the kind of mistake (for the hint)"
     def __init__(self, msg, kind): super().__init__(msg); self.kind = kind
@@ -295,7 +295,7 @@ def _grads(build, op, xs):
     vs = [Value(x) for x in xs]
     return build(op, *vs), vs
 
-# %% ../nbs/04_engine.ipynb #x38ebb28
+# %% ../nbs/04_engine.ipynb #xca79d81
 def _check_op(fn, name, cases, ref, slips, hints):
     "Run the learner's op `fn` in each case's graph; its value and gradients against torch.autograd in float64"
     if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}"[:200], hint=hints.get('type', ''))
@@ -331,7 +331,7 @@ def _check_op(fn, name, cases, ref, slips, hints):
         return wrong(f"{text} ({case})", rows, hint)
     return correct(rows, f"value and gradients agree with torch.autograd in all {len(cases)} cases")
 
-# %% ../nbs/04_engine.ipynb #xca79d81
+# %% ../nbs/04_engine.ipynb #xba5a2ea
 def _unary_slip(rule, add=True):
     "A tanh whose `_backward` gives x the share `rule(x, t, g)`: the usual slips, to name them"
     def op(x):
@@ -372,7 +372,7 @@ def check_tanh(fn):
                  "`_node(t, (x,), 'tanh')` and return it", children="make the result with `_node(t, (x,), 'tanh')`")
     return _check_op(fn, 'my_tanh', _TANH_CASES, torch.tanh, _TANH_SLIPS, hints)
 
-# %% ../nbs/04_engine.ipynb #x78da420
+# %% ../nbs/04_engine.ipynb #xe88cf9c
 def _div_slip(da, db, add=True):
     "A division whose `_backward` gives a the share `da(a, b, g)` and b `db(a, b, g)`: the usual slips"
     def op(a, b):
