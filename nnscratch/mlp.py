@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['Linear', 'autograd_check', 'ReLU', 'SoftmaxCE', 'Sequential', 'mlp', 'Optimizer', 'SGD', 'accuracy', 'evaluate',
-           'finite_loss', 'train_epoch', 'fit', 'history_table', 'plot_history', 'check_softmax_ce_backward',
-           'check_linear_backward']
+           'finite_loss', 'train_epoch', 'fit', 'history_table', 'plot_history', 'check_linear_backward',
+           'check_relu_backward', 'check_softmax_ce_backward']
 
 # %% ../nbs/08_mlp.ipynb #4008512e
 import math, time
@@ -269,7 +269,49 @@ import torch.nn.functional as F
 from .exercises import attempt, check_grads, wrong
 from .logistic import _check_typical
 
-# %% ../nbs/08_mlp.ipynb #x739b4d6
+# %% ../nbs/08_mlp.ipynb #xd3dcb2d
+def check_linear_backward(fn):
+    "Check `fn(x, W, dout)`, which should return the gradients `(dx, dW, db)` of a linear layer, against autograd"
+    g = torch.Generator().manual_seed(10)
+    x, W, b, dout = (torch.randn(*s, generator=g, dtype=torch.float64) for s in ((6, 4), (4, 3), (3,), (6, 3)))
+    hints = dict(transpose="dW = x.T @ dout has the shape of W, (n_in, n_out); dout.T @ x is its transpose",
+                 factor="dW and db sum over the batch (x.T @ dout, dout.sum(0)): the loss's 1/N is already inside "
+                        "dout, so do not average again",
+                 shape="each gradient has the shape of its variable: dx (N, n_in), dW (n_in, n_out), db (n_out,), "
+                       "so db = dout.sum(0), a sum over the rows only",
+                 raised="check the shapes: x is (N, n_in), W (n_in, n_out), dout (N, n_out); dx = dout @ W.T and "
+                        "dW = x.T @ dout (dout @ x.T cannot be multiplied)",
+                 type="return the three gradients as a tuple: return dx, dW, db")
+    if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200])
+    out, err = attempt(fn, x.clone(), W.clone(), dout.clone(), what='`my_linear_backward`')
+    if err: return wrong(err, hint=hints['raised'])
+    if not (isinstance(out, (tuple, list)) and len(out) == 3):
+        what = ('None (is a `return` missing?)' if out is None else f"{len(out)} values"
+                if isinstance(out, (tuple, list)) else f"a {type(out).__name__}")
+        return wrong(f"`my_linear_backward` returned {what}; expected three, (dx, dW, db)", hint=hints['type'])
+    xg, Wg, bg = (t.clone().requires_grad_() for t in (x, W, b))
+    ((xg @ Wg + bg) * dout).sum().backward()
+    return check_grads(dict(dx=(out[0], xg.grad), dW=(out[1], Wg.grad), db=(out[2], bg.grad)), hints)
+
+# %% ../nbs/08_mlp.ipynb #x646773a
+def check_relu_backward(fn):
+    "Check `fn(x, dout)`, the gradient of ReLU with respect to its input `x`, against autograd"
+    g = torch.Generator().manual_seed(11)
+    x = torch.randn(5, 4, generator=g, dtype=torch.float64); x[0, :2] = 0.
+    cases = [(x, torch.randn(5, 4, generator=g, dtype=torch.float64))]
+    def want(x, dout):
+        x = x.clone().requires_grad_(); (x.relu() * dout).sum().backward(); return x.grad
+    hints = dict(shape="the gradient has the shape of x: dout where x > 0, and 0 elsewhere",
+                 raised="dout * (x > 0) multiplies by a mask of True (1) and False (0)")
+    typical = [(lambda x, d: (x > 0).to(x.dtype), "returns the mask [x > 0] alone",
+                "the chain rule multiplies the local gradient by the upstream one: dout * (x > 0)"),
+               (lambda x, d: d * (x >= 0), "passes the gradient where x = 0 exactly",
+                "ReLU's gradient at exactly 0 is taken to be 0, as PyTorch does: use x > 0, not x >= 0"),
+               (lambda x, d: d.clamp_min(0), "clamps dout instead of masking it by x",
+                "which entries pass depends on the input x, not on the sign of dout: dout * (x > 0)")]
+    return _check_typical(fn, cases, want, 'my_relu_backward', hints, typical)
+
+# %% ../nbs/08_mlp.ipynb #x171bf05
 def _ce_grad(logits, y):
     "dL/dlogits of the mean cross-entropy, from autograd"
     z = logits.detach().clone().requires_grad_()
@@ -299,27 +341,3 @@ def check_softmax_ce_backward(fn):
                (_all_columns, "takes 1 off every row at every label's column (`d[:, y] -= 1`)",
                 "index one (row, label) pair per row: d[torch.arange(N), y] -= 1")]
     return _check_typical(fn, cases, _ce_grad, 'my_softmax_ce_backward', hints, typical)
-
-# %% ../nbs/08_mlp.ipynb #x3e066da
-def check_linear_backward(fn):
-    "Check `fn(x, W, dout)`, which should return the gradients `(dx, dW, db)` of a linear layer, against autograd"
-    g = torch.Generator().manual_seed(10)
-    x, W, b, dout = (torch.randn(*s, generator=g, dtype=torch.float64) for s in ((6, 4), (4, 3), (3,), (6, 3)))
-    hints = dict(transpose="dW = x.T @ dout has the shape of W, (n_in, n_out); dout.T @ x is its transpose",
-                 factor="dW and db sum over the batch (x.T @ dout, dout.sum(0)): the loss's 1/N is already inside "
-                        "dout, so do not average again",
-                 shape="each gradient has the shape of its variable: dx (N, n_in), dW (n_in, n_out), db (n_out,), "
-                       "so db = dout.sum(0), a sum over the rows only",
-                 raised="check the shapes: x is (N, n_in), W (n_in, n_out), dout (N, n_out); dx = dout @ W.T and "
-                        "dW = x.T @ dout (dout @ x.T cannot be multiplied)",
-                 type="return the three gradients as a tuple: return dx, dW, db")
-    if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200])
-    out, err = attempt(fn, x.clone(), W.clone(), dout.clone(), what='`my_linear_backward`')
-    if err: return wrong(err, hint=hints['raised'])
-    if not (isinstance(out, (tuple, list)) and len(out) == 3):
-        what = ('None (is a `return` missing?)' if out is None else f"{len(out)} values"
-                if isinstance(out, (tuple, list)) else f"a {type(out).__name__}")
-        return wrong(f"`my_linear_backward` returned {what}; expected three, (dx, dW, db)", hint=hints['type'])
-    xg, Wg, bg = (t.clone().requires_grad_() for t in (x, W, b))
-    ((xg @ Wg + bg) * dout).sum().backward()
-    return check_grads(dict(dx=(out[0], xg.grad), dW=(out[1], Wg.grad), db=(out[2], bg.grad)), hints)
