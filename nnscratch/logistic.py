@@ -74,8 +74,9 @@ def _loss_acc(X, t, w, b):
     z = X @ w + b
     return float(SigmoidBCE().forward(z, t)), binary_accuracy(sigmoid(z), t)
 
-def train_logistic(X, t, lr=0.1, epochs=10, bs=64, seed=0, valid=None):
-    "Fit `w`, `b` of a logistic model to `X`, `t` by minibatch SGD; returns `w`, `b` and a history per epoch"
+# %% ../nbs/07_logistic.ipynb #x27875f8
+def _check_train_args(X, t, lr, epochs, bs):
+    "Refuse arguments of `train_logistic` that cannot work, naming the argument"
     if not torch.is_tensor(X) or X.ndim != 2 or not X.is_floating_point():
         raise ValueError(f"train_logistic: `X` must be a 2-d float tensor (samples, pixels), "
                          f"got {getattr(X, 'dtype', type(X).__name__)} {tuple(getattr(X, 'shape', ()))}")
@@ -85,6 +86,11 @@ def train_logistic(X, t, lr=0.1, epochs=10, bs=64, seed=0, valid=None):
                          f"got {tuple(t.shape)}")
     check_real('lr', lr, 'train_logistic', lo=0, lo_open=True, what='learning rate')
     check_count('epochs', epochs, 'train_logistic'); check_count('bs', bs, 'train_logistic', 'batch size')
+
+# %% ../nbs/07_logistic.ipynb #xa5dcb1a
+def train_logistic(X, t, lr=0.1, epochs=10, bs=64, seed=0, valid=None):
+    "Fit `w`, `b` of a logistic model to `X`, `t` by minibatch SGD; returns `w`, `b` and a history per epoch"
+    _check_train_args(X, t, lr, epochs, bs)
     gen = torch.Generator().manual_seed(seed)
     w, b = torch.zeros(X.shape[1], dtype=X.dtype), torch.zeros((), dtype=X.dtype)
     hist = []

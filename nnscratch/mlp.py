@@ -61,7 +61,7 @@ class ReLU(TensorLayer):
         return self.out
     def backward(self, dout): return dout * self.out.sign()  # sign(out) is 1 where x > 0, else 0
 
-# %% ../nbs/08_mlp.ipynb #94028d2d
+# %% ../nbs/08_mlp.ipynb #x23ccb41
 def _check_labels(y, n, nclass, who):
     "Refuse `y` unless it is an integer tensor of `n` labels in 0..`nclass`-1"
     if not torch.is_tensor(y) or y.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
@@ -73,6 +73,7 @@ def _check_labels(y, n, nclass, who):
         raise ValueError(f"{who}: labels `y` must be in 0..{nclass-1} (one per output column), "
                          f"got values from {lo} to {hi}")
 
+# %% ../nbs/08_mlp.ipynb #94028d2d
 class SoftmaxCE(TensorLayer):
     "Softmax of the logits and the mean cross-entropy against integer labels"
     def forward(self, logits, y):
@@ -110,6 +111,7 @@ class Sequential(TensorLayer):
     def eval(self): return self._set_mode(False)
     def __repr__(self): return 'Sequential(\n' + ''.join(f'  {l!r},\n' for l in self.layers) + ')'
 
+# %% ../nbs/08_mlp.ipynb #xcb3f833
 def mlp(sizes=(64, 256, 128, 10), generator=None, dtype=torch.float32, input_grad=False):
     "Linear layers of `sizes` with a ReLU between each two: the lesson's network"
     if len(sizes) < 2: raise ValueError(f"mlp: `sizes` needs at least an input and an output size, got {sizes!r}")
@@ -155,6 +157,7 @@ class Optimizer:
             if not math.isfinite(g.sum()) and not torch.isfinite(g).all():
                 raise ValueError(f"{who}: `grads[{i}]` contains NaN or infinite values")
 
+# %% ../nbs/08_mlp.ipynb #x3c86fd6
 class SGD(Optimizer):
     "Stochastic gradient descent: p -= lr * (g + weight_decay * p), in place"
     def update(self, p, g, s):
