@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['MNIST_URL', 'MNIST_FILES', 'digits', 'show_digits', 'split', 'norm_stats', 'normalize', 'digits_data', 'batches',
-           'read_idx', 'write_idx', 'md5', 'fetch', 'mnist']
+           'read_idx', 'write_idx', 'md5', 'fetch', 'mnist', 'check_normalize', 'check_batches']
 
 # %% ../nbs/06_data.ipynb #6fd7afd9
 import gzip, hashlib, os, struct, urllib.request, urllib.error
@@ -101,6 +101,7 @@ def read_idx(path):
                          f"found {len(body)}")
     return torch.from_numpy(np.frombuffer(body, dtype=np.uint8).copy()).reshape(shape)
 
+# %% ../nbs/06_data.ipynb #x3bd7640
 def write_idx(path, a):
     "Write uint8 array `a` to `path` in idx format, gzip-compressed if `path` ends in .gz (for tests and small samples)"
     a = np.asarray(a, dtype=np.uint8)
@@ -116,6 +117,7 @@ MNIST_FILES = {  # file name: MD5 of the gzip file, as published with torchvisio
     't10k-images-idx3-ubyte.gz':  '9fb629c4189551a2d022fa330f9573f3',
     't10k-labels-idx1-ubyte.gz':  'ec29112dd5afa0611ce80d1b7f02629c'}
 
+# %% ../nbs/06_data.ipynb #x4db3894
 def md5(path):
     "MD5 hex digest of the file at `path`"
     h = hashlib.md5()
@@ -123,6 +125,7 @@ def md5(path):
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
 
+# %% ../nbs/06_data.ipynb #x3ad8d05
 def fetch(url, dest, checksum, timeout=10):
     "Download `url` to `dest` unless already there, then check its MD5 against `checksum`"
     dest = Path(dest)
@@ -143,6 +146,7 @@ def fetch(url, dest, checksum, timeout=10):
                          f"one. Delete it and try again.")
     return dest
 
+# %% ../nbs/06_data.ipynb #x358207e
 def mnist(path=None, url=MNIST_URL, timeout=10, files=MNIST_FILES):
     "MNIST as `(X_train, y_train), (X_test, y_test)`: uint8 images (n, 28, 28) and int64 labels, cached in `path`"
     path = Path(path or os.environ.get('NNSCRATCH_DATA', Path.home()/'.cache'/'nnscratch'))/'mnist'
@@ -150,3 +154,117 @@ def mnist(path=None, url=MNIST_URL, timeout=10, files=MNIST_FILES):
     for imgs, labels in ((a[0], a[1]), (a[2], a[3])):
         if len(imgs) != len(labels): raise ValueError(f"mnist: {len(imgs)} images but {len(labels)} labels in {path}")
     return (a[0], a[1].long()), (a[2], a[3].long())
+
+# %% ../nbs/06_data.ipynb #x455a7ae
+from .exercises import attempt, as_tensor, compare, correct, wrong
+
+def _norm_case():
+    "Training and validation splits, columns of different means and scales; the last column is constant in training"
+    g = torch.Generator().manual_seed(6)
+    scale, shift = torch.tensor([1., 3., 0.5, 2., 1.]), torch.tensor([0., 5., -2., 10., 7.])
+    Xt = torch.randn(12, 5, generator=g, dtype=torch.float64) * scale + shift
+    Xv = torch.randn(6, 5, generator=g, dtype=torch.float64) * scale + shift + 0.5
+    Xt[:, 4] = 7.
+    return Xt, Xv
+
+# %% ../nbs/06_data.ipynb #x58cf990
+def _same(a, b): return a.shape == b.shape and bool(torch.allclose(a, b.to(a.dtype), 1e-5, 1e-6, equal_nan=True))
+
+def _stats(X):
+    "Per-column mean and the shared std of the centred values, as `norm_stats` computes them"
+    m = X.mean(0); return m, (X - m).std()
+
+def _with(stats, *Xs): return [(X - stats[0]) / stats[1] for X in Xs]
+
+_NORM_MISTAKES = [  # (test on the answer's (train, valid), what went wrong, hint)
+    (lambda t, v, Xt, Xv: _same(v, *_with(_stats(Xv), Xv)),
+     "the validation split was normalized with its own mean and std",
+     "compute the mean and std on X_train only and use those same numbers for X_valid: the validation split stands "
+     "for data that arrives after training"),
+    (lambda t, v, Xt, Xv: _same(v, _with(_stats(torch.cat([Xt, Xv])), Xv)[0]),
+     "the statistics came from both splits together",
+     "compute the mean and std on X_train only: statistics of all the data leak the validation split into training"),
+    (lambda t, v, Xt, Xv: _same(t, Xt) or _same(v, Xv), "a split came back unchanged",
+     "normalize both splits: subtract the training mean, then divide by the training std"),
+    (lambda t, v, Xt, Xv: _same(t, Xt - Xt.mean(0)),
+     "the inputs were centred but not divided by the standard deviation",
+     "after subtracting the mean, divide by std = (X_train - mean).std()"),
+    (lambda t, v, Xt, Xv: _same(t.mean(1), torch.zeros(len(t))),
+     "every row (a picture) was centred on its own mean",
+     "each column (a pixel) needs its own mean over the training pictures: X_train.mean(0), down the rows"),
+    (lambda t, v, Xt, Xv: not torch.isfinite(t).all(),
+     "some values are NaN or infinite: each column was divided by its own standard deviation, and a pixel that is "
+     "the same in every training picture has std 0",
+     "divide by one std shared by all pixels: (X_train - mean).std()"),
+    (lambda t, v, Xt, Xv: _same(t, (Xt - Xt.mean(0)) / Xt.std()),
+     "the std is X_train.std(), the spread of the raw values around their overall mean",
+     "take the std of the centred values, (X_train - mean).std(): each pixel's spread around its own mean"),
+]
+
+def check_normalize(fn):
+    "Check `fn(X_train, X_valid)`, which should return both splits normalized with the training split's statistics"
+    if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200])
+    Xt, Xv = _norm_case()
+    out, err = attempt(fn, Xt.clone(), Xv.clone(), what='`my_normalize`')
+    if err: return wrong(err, hint="X_train.mean(0) is one mean per column, shape (5,), and broadcasts over the rows "
+                                   "of both splits; X_train.mean(1) is one per row of X_train and fits neither")
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        what = 'None (is a `return` missing?)' if out is None else f"a {type(out).__name__}"
+        return wrong(f"`my_normalize` returned {what}; expected a pair (train, valid)",
+                     hint="return Xn_train, Xn_valid")
+    (t, err1), (v, err2) = as_tensor(out[0], 'its train split'), as_tensor(out[1], 'its valid split')
+    if err1 or err2:
+        return wrong(f"`my_normalize` returned a pair, but {err1 or err2}", hint="return Xn_train, Xn_valid")
+    rows, bad = [], None
+    for name, got, want in zip(('train', 'valid'), (t, v), _with(_stats(Xt), Xt, Xv)):
+        kind, row, text = compare(name, got, want)
+        rows.append(row); bad = bad or (kind and f"the {name} split: {text}")
+    if not bad: return correct(rows, "both splits normalized with the training split's statistics")
+    for test, what, hint in _NORM_MISTAKES:
+        if t.shape == Xt.shape and v.shape == Xv.shape and test(t, v, Xt, Xv): return wrong(what, rows, hint)
+    return wrong(bad, rows)
+
+# %% ../nbs/06_data.ipynb #x0f68ebc
+def check_batches(fn):
+    "Check `fn(X, y, bs)`, which should yield `(X_batch, y_batch)` pairs of `bs` rows in order, the last one smaller"
+    if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200])
+    rows = []
+    for n, bs in ((10, 3), (12, 4), (5, 8)):
+        X, y = torch.arange(2. * n).reshape(n, 2), torch.arange(n)
+        case = f"{n} rows, bs={bs}"
+        gen, err = attempt(fn, X.clone(), y.clone(), bs, what='`my_batches`')
+        if not err and gen is None:
+            return wrong(f"`my_batches` returned None ({case})", rows,
+                         "`yield` each pair inside the loop: a function with `yield` in it returns a generator")
+        out, err = (None, err) if err else attempt(list, gen, what='`my_batches`')
+        if err: return wrong(f"{err} ({case})", rows)
+        if not all(isinstance(b, (tuple, list)) and len(b) == 2 and all(map(torch.is_tensor, b)) for b in out):
+            return wrong(f"each batch should be a pair of tensors (X_batch, y_batch) ({case})", rows,
+                         "yield X[i:i+bs], y[i:i+bs]")
+        want = [min(bs, n - i) for i in range(0, n, bs)]
+        got = [len(xb) for xb, _ in out]
+        rows.append(f"{case:<15} | batch sizes {got}, expected {want}")
+        if 0 in got:
+            return wrong(f"batch {got.index(0) + 1} is empty ({case})", rows,
+                         "the batches start at range(0, len(X), bs), which stops below len(X); a range that goes on to "
+                         "len(X) starts an empty batch when bs divides len(X)")
+        if got == want[:-1] and n % bs:
+            r = n % bs
+            return wrong(f"the last, smaller batch is missing: {n} rows in batches of {bs} make {len(want)} batches, "
+                         f"the last of {r} row{'s' * (r > 1)} ({case})", rows,
+                         "range(0, len(X), bs) starts a batch at every multiple of bs below len(X), also when fewer "
+                         "than bs rows remain; X[i:i+bs] then simply stops at the end")
+        if len(got) == len(want) and got != want:
+            k = next(i for i, (a, b) in enumerate(zip(got, want)) if a != b)
+            return wrong(f"batch {k + 1} has {got[k]} rows, expected {want[k]} ({case})", rows,
+                         "an off-by-one: X[i:i+bs] is exactly bs rows, i to i+bs-1, because a slice stops before "
+                         "its end")
+        if got != want:
+            return wrong(f"{len(got)} batches, expected {len(want)} ({case})", rows,
+                         "each batch starts bs rows after the previous one: range(0, len(X), bs)")
+        if not (torch.equal(torch.cat([xb for xb, _ in out]), X) and torch.equal(torch.cat([yb for _, yb in out]), y)):
+            pairs = all(torch.equal(xb[:, 0], 2. * yb) for xb, yb in out)
+            return wrong(("the rows are not in their original order" if pairs else
+                          "the labels of a batch do not belong to its rows") + f" ({case})", rows,
+                         "yield X[i:i+bs], y[i:i+bs]: the same slice of both, in order (no shuffling here)")
+    return correct(rows, "every row once, in order, the last batch smaller")

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['sigmoid', 'TensorLayer', 'softplus', 'SigmoidBCE', 'logistic_grads', 'binary_accuracy', 'train_logistic',
-           'show_weights']
+           'show_weights', 'check_stable_sigmoid', 'check_bce', 'check_bce_backward']
 
 # %% ../nbs/07_logistic.ipynb #bb63f929
 import math, warnings
@@ -74,8 +74,9 @@ def _loss_acc(X, t, w, b):
     z = X @ w + b
     return float(SigmoidBCE().forward(z, t)), binary_accuracy(sigmoid(z), t)
 
-def train_logistic(X, t, lr=0.1, epochs=10, bs=64, seed=0, valid=None):
-    "Fit `w`, `b` of a logistic model to `X`, `t` by minibatch SGD; returns `w`, `b` and a history per epoch"
+# %% ../nbs/07_logistic.ipynb #x27875f8
+def _check_train_args(X, t, lr, epochs, bs):
+    "Refuse arguments of `train_logistic` that cannot work, naming the argument"
     if not torch.is_tensor(X) or X.ndim != 2 or not X.is_floating_point():
         raise ValueError(f"train_logistic: `X` must be a 2-d float tensor (samples, pixels), "
                          f"got {getattr(X, 'dtype', type(X).__name__)} {tuple(getattr(X, 'shape', ()))}")
@@ -85,6 +86,11 @@ def train_logistic(X, t, lr=0.1, epochs=10, bs=64, seed=0, valid=None):
                          f"got {tuple(t.shape)}")
     check_real('lr', lr, 'train_logistic', lo=0, lo_open=True, what='learning rate')
     check_count('epochs', epochs, 'train_logistic'); check_count('bs', bs, 'train_logistic', 'batch size')
+
+# %% ../nbs/07_logistic.ipynb #xa5dcb1a
+def train_logistic(X, t, lr=0.1, epochs=10, bs=64, seed=0, valid=None):
+    "Fit `w`, `b` of a logistic model to `X`, `t` by minibatch SGD; returns `w`, `b` and a history per epoch"
+    _check_train_args(X, t, lr, epochs, bs)
     gen = torch.Generator().manual_seed(seed)
     w, b = torch.zeros(X.shape[1], dtype=X.dtype), torch.zeros((), dtype=X.dtype)
     hist = []
@@ -116,3 +122,76 @@ def show_weights(w, title=None):
     plt.imshow(w.reshape(side, side), cmap='RdBu_r', vmin=-lim, vmax=lim)
     plt.colorbar(); plt.axis('off')
     if title: plt.title(title)
+
+# %% ../nbs/07_logistic.ipynb #xf8ca157
+import torch.nn.functional as F
+from .exercises import attempt, as_tensor, compare, check_fn, wrong
+
+def _check_typical(fn, cases, want_fn, name, hints=None, typical=()):
+    "`check_fn`, naming the mistake when the answer is a typical wrong one: `typical` holds `(wrong_fn, what, hint)`"
+    v = check_fn(fn, cases, want_fn, name, hints)
+    if v or not callable(fn): return v
+    for i, args in enumerate(cases, 1):
+        out, err = attempt(fn, *[a.clone() if torch.is_tensor(a) else a for a in args])
+        got, err = (None, err) if err else as_tensor(out)
+        if err: return v
+        if compare(name, got, want_fn(*args))[0] is None: continue
+        for wrong_fn, what, hint in typical:
+            w = torch.as_tensor(wrong_fn(*args)).detach().to(torch.float64)
+            if got.shape == w.shape and torch.allclose(got, w, 1e-5, 1e-6, equal_nan=True):
+                return wrong(f"`{name}` {what} (case {i} of {len(cases)})", v.rows, hint)
+        return v
+    return v
+
+def _bce_cases():
+    "Scores and 0/1 targets in float64: moderate scores, then scores far beyond what exp can hold"
+    g = torch.Generator().manual_seed(7)
+    z1 = torch.randn(5, generator=g, dtype=torch.float64) * 3
+    t1 = torch.tensor([1., 0., 0., 1., 1.], dtype=torch.float64)
+    z2 = torch.tensor([-800., -30., 0.5, 30., 800., 2.], dtype=torch.float64)
+    return [(z1, t1), (z2, torch.tensor([1., 0., 1., 0., 0., 1.], dtype=torch.float64))]
+
+# %% ../nbs/07_logistic.ipynb #xf6c3ff2
+def check_stable_sigmoid(fn):
+    "Check `fn(z)`, the sigmoid of `z`, on moderate scores and on scores as large as ±1000"
+    g = torch.Generator().manual_seed(8)
+    cases = [(torch.randn(3, 4, generator=g, dtype=torch.float64) * 4,),
+             (torch.tensor([-1000., -40., -1., 0., 1., 40., 1000.], dtype=torch.float64),)]
+    hints = dict(nan="exp(z) / (1 + exp(z)) is inf / inf = NaN once exp(z) overflows (z > 709 in float64): write it "
+                     "with exp(-z), as 1 / (1 + exp(-z)), which at worst becomes 1 / inf = 0, the right limit",
+                 raised="work on the whole tensor with torch.exp, not math.exp, which takes one number")
+    typical = [(lambda z: 1 / (1 + torch.exp(z)), "computes σ(-z) = 1 - σ(z)",
+                "the minus sign in exp(-z) is missing")]
+    return _check_typical(fn, cases, torch.sigmoid, 'my_sigmoid', hints, typical)
+
+# %% ../nbs/07_logistic.ipynb #x159000a
+def check_bce(fn):
+    "Check `fn(z, t)`, the mean binary cross-entropy of sigmoid(`z`) against targets `t`, also for huge scores"
+    hints = dict(nan="log(p) of a p that rounded to 0 (or log(1 - p) of a p that rounded to 1) is -inf: use the "
+                     "lesson's form softplus(z) - t*z, with softplus(z) = max(z, 0) + log1p(exp(-|z|))",
+                 factor="the loss of a batch is the mean over its N pictures, not the sum",
+                 sign="cross-entropy is minus the log of the probability given to the truth: it is never negative",
+                 raised="work with tensor operations: torch.log1p, torch.exp, z.clamp_min(0), z.abs()")
+    return check_fn(fn, _bce_cases(), F.binary_cross_entropy_with_logits, 'my_bce', hints)
+
+# %% ../nbs/07_logistic.ipynb #xd64c94e
+def _bce_grad(z, t):
+    "dL/dz of the mean binary cross-entropy, from autograd"
+    z = z.detach().clone().requires_grad_()
+    F.binary_cross_entropy_with_logits(z, t).backward()
+    return z.grad
+
+def check_bce_backward(fn):
+    "Check `fn(z, t)`, the gradient of the mean binary cross-entropy with respect to the logits, against autograd"
+    hints = dict(factor="the loss is the mean over the N logits, so each gradient carries a factor 1/N: "
+                        "divide by len(z)",
+                 sign="prediction minus target: p - t, not t - p",
+                 shape="one gradient per logit: the result has the shape of z",
+                 raised="work with tensor operations: the lesson's sigmoid works on whole tensors")
+    typical = [(lambda z, t: (z - t) / len(z), "uses the logit z where the probability p = sigmoid(z) belongs",
+                "dL/dz = (sigmoid(z) - t) / N"),
+               (lambda z, t: sigmoid(z) * (1 - sigmoid(z)) * (sigmoid(z) - t) / len(z),
+                "multiplies by the sigmoid's derivative p(1 - p) once more",
+                "the sigmoid's derivative p(1 - p) already cancelled against the log's denominator: "
+                "dL/dz is just (p - t) / N")]
+    return _check_typical(fn, _bce_cases(), _bce_grad, 'my_bce_backward', hints, typical)

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['Linear', 'autograd_check', 'ReLU', 'SoftmaxCE', 'Sequential', 'mlp', 'Optimizer', 'SGD', 'accuracy', 'evaluate',
-           'fit', 'history_table', 'plot_history']
+           'finite_loss', 'train_epoch', 'fit', 'history_table', 'plot_history', 'check_linear_backward',
+           'check_relu_backward', 'check_softmax_ce_backward']
 
 # %% ../nbs/08_mlp.ipynb #4008512e
 import math, time
@@ -60,7 +61,7 @@ class ReLU(TensorLayer):
         return self.out
     def backward(self, dout): return dout * self.out.sign()  # sign(out) is 1 where x > 0, else 0
 
-# %% ../nbs/08_mlp.ipynb #94028d2d
+# %% ../nbs/08_mlp.ipynb #x23ccb41
 def _check_labels(y, n, nclass, who):
     "Refuse `y` unless it is an integer tensor of `n` labels in 0..`nclass`-1"
     if not torch.is_tensor(y) or y.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
@@ -72,6 +73,7 @@ def _check_labels(y, n, nclass, who):
         raise ValueError(f"{who}: labels `y` must be in 0..{nclass-1} (one per output column), "
                          f"got values from {lo} to {hi}")
 
+# %% ../nbs/08_mlp.ipynb #94028d2d
 class SoftmaxCE(TensorLayer):
     "Softmax of the logits and the mean cross-entropy against integer labels"
     def forward(self, logits, y):
@@ -109,6 +111,7 @@ class Sequential(TensorLayer):
     def eval(self): return self._set_mode(False)
     def __repr__(self): return 'Sequential(\n' + ''.join(f'  {l!r},\n' for l in self.layers) + ')'
 
+# %% ../nbs/08_mlp.ipynb #xcb3f833
 def mlp(sizes=(64, 256, 128, 10), generator=None, dtype=torch.float32, input_grad=False):
     "Linear layers of `sizes` with a ReLU between each two: the lesson's network"
     if len(sizes) < 2: raise ValueError(f"mlp: `sizes` needs at least an input and an output size, got {sizes!r}")
@@ -154,6 +157,7 @@ class Optimizer:
             if not math.isfinite(g.sum()) and not torch.isfinite(g).all():
                 raise ValueError(f"{who}: `grads[{i}]` contains NaN or infinite values")
 
+# %% ../nbs/08_mlp.ipynb #x3c86fd6
 class SGD(Optimizer):
     "Stochastic gradient descent: p -= lr * (g + weight_decay * p), in place"
     def update(self, p, g, s):
@@ -165,6 +169,41 @@ def accuracy(logits, y):
     "Share of rows whose largest logit is at the label `y`"
     return float((logits.argmax(1) == y).float().mean())
 
+def evaluate(model, loss_fn, X, y):
+    "Loss and accuracy of `model` on `X`, `y` in evaluation mode (the model's mode is restored after)"
+    was_training = model.training
+    model.eval()
+    try:
+        logits = model.forward(X)
+        return float(loss_fn.forward(logits, y)), accuracy(logits, y)
+    finally:
+        if was_training: model.train()
+
+# %% ../nbs/08_mlp.ipynb #x666c8ac
+def finite_loss(loss, epoch, batch, opt):
+    "`loss` as a float, or a stop with a message saying where it became NaN or infinite (`epoch`, `batch` from 1)"
+    loss = float(loss)
+    if not math.isfinite(loss):
+        raise FloatingPointError(f"fit: the loss became {loss} at epoch {epoch}, batch {batch}; training stopped. "
+                                 f"The learning rate (`lr`={getattr(opt, 'lr', '?')}) is probably too high.")
+    return loss
+
+# %% ../nbs/08_mlp.ipynb #x8812203
+def train_epoch(model, loss_fn, opt, X, y, bs, generator=None, epoch=1, parent=None):
+    "One epoch: an `opt` step on each shuffled minibatch of `X`, `y`; returns the seconds it took"
+    model.train()
+    t0 = time.perf_counter()
+    it = batches(X, y, bs, generator=generator)
+    if parent is not None:  # imported here: fastprogress imports fastcore, which `import nnscratch` must not load
+        from fastprogress.fastprogress import progress_bar
+        it = progress_bar(it, total=(len(X) + bs - 1) // bs, parent=parent)
+    for i, (xb, yb) in enumerate(it, 1):
+        finite_loss(loss_fn.forward(model.forward(xb), yb), epoch, i, opt)
+        model.backward(loss_fn.backward())
+        opt.step(model.parameters(), model.grads())
+    return time.perf_counter() - t0
+
+# %% ../nbs/08_mlp.ipynb #xf5105ac
 def _check_data(name, data):
     "Refuse `data` unless it is a pair (X, y): finite floats X (samples, features) and a label per row"
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
@@ -178,49 +217,31 @@ def _check_data(name, data):
     if not torch.is_tensor(y) or len(y) != len(X):
         raise ValueError(f"fit: `{name}` y must be a tensor of {len(X)} labels, one per row of X")
 
-def evaluate(model, loss_fn, X, y):
-    "Loss and accuracy of `model` on `X`, `y` in evaluation mode (the model's mode is restored after)"
-    was_training = model.training
-    model.eval()
-    try:
-        logits = model.forward(X)
-        return float(loss_fn.forward(logits, y)), accuracy(logits, y)
-    finally:
-        if was_training: model.train()
+# %% ../nbs/08_mlp.ipynb #x5fa86f6
+_COLS = ['epoch', 'train_loss', 'train_acc', 'valid_loss', 'valid_acc', 'secs']
+
+def _show_epoch(mb, hist, epochs, graph):
+    "Add the last epoch of `hist` to master bar `mb`'s table and, if `graph`, redraw the loss curves"
+    mb.write([str(hist[-1]['epoch'])] + [f"{hist[-1][c]:.4f}" for c in _COLS[1:]], table=True)
+    if graph:
+        ep, tls, vls = ([h[k] for h in hist] for k in ('epoch', 'train_loss', 'valid_loss'))
+        mb.update_graph([[ep, tls], [ep, vls]], x_bounds=(1, epochs), y_bounds=(0, max(tls + vls) * 1.05))
 
 def fit(model, loss_fn, opt, train_data, valid_data, epochs, bs, seed=0, graph=True, progress=True):
     "Train `model` (a layer, or a list of layers) with minibatch `opt` steps; returns the history, one dict per epoch"
-    # imported here, not at the top: fastprogress imports fastcore, which `import nnscratch` must not load
-    from fastprogress.fastprogress import master_bar, progress_bar
     if isinstance(model, (list, tuple)): model = Sequential(*model)
     _check_data('train_data', train_data); _check_data('valid_data', valid_data)
     check_count('bs', bs, 'fit', 'batch size'); check_count('epochs', epochs, 'fit')
     (X, y), (Xv, yv) = train_data, valid_data
-    gen, hist = torch.Generator().manual_seed(seed), []
-    nb = (len(X) + bs - 1) // bs
-    mb = master_bar(range(epochs)) if progress else range(epochs)
-    cols = ['epoch', 'train_loss', 'train_acc', 'valid_loss', 'valid_acc', 'secs']
-    if progress: mb.names = ['train loss', 'valid loss']; mb.write(cols, table=True)
-    for epoch in mb:
-        model.train()
-        t0 = time.perf_counter()
-        it = batches(X, y, bs, generator=gen)
-        for i, (xb, yb) in enumerate(progress_bar(it, total=nb, parent=mb) if progress else it):
-            loss = float(loss_fn.forward(model.forward(xb), yb))
-            if not math.isfinite(loss):
-                raise FloatingPointError(f"fit: the loss became {loss} at epoch {epoch+1}, batch {i+1}; training "
-                                         f"stopped. The learning rate (`lr`={getattr(opt, 'lr', '?')}) is probably "
-                                         "too high.")
-            model.backward(loss_fn.backward())
-            opt.step(model.parameters(), model.grads())
-        secs = time.perf_counter() - t0
-        tl, ta = evaluate(model, loss_fn, X, y)
-        vl, va = evaluate(model, loss_fn, Xv, yv)
+    gen, hist, mb = torch.Generator().manual_seed(seed), [], None
+    if progress:  # imported here: fastprogress imports fastcore, which `import nnscratch` must not load
+        from fastprogress.fastprogress import master_bar
+        mb = master_bar(range(epochs)); mb.names = ['train loss', 'valid loss']; mb.write(_COLS, table=True)
+    for epoch in (mb if progress else range(epochs)):
+        secs = train_epoch(model, loss_fn, opt, X, y, bs, gen, epoch + 1, parent=mb)
+        (tl, ta), (vl, va) = evaluate(model, loss_fn, X, y), evaluate(model, loss_fn, Xv, yv)
         hist.append(dict(epoch=epoch+1, train_loss=tl, train_acc=ta, valid_loss=vl, valid_acc=va, secs=secs))
-        if progress: mb.write([str(epoch+1)] + [f"{hist[-1][c]:.4f}" for c in cols[1:]], table=True)
-        if progress and graph:
-            ep, tls, vls = [h['epoch'] for h in hist], [h['train_loss'] for h in hist], [h['valid_loss'] for h in hist]
-            mb.update_graph([[ep, tls], [ep, vls]], x_bounds=(1, epochs), y_bounds=(0, max(tls + vls) * 1.05))
+        if progress: _show_epoch(mb, hist, epochs, graph)
     return hist
 
 # %% ../nbs/08_mlp.ipynb #82318e14
@@ -245,3 +266,81 @@ def plot_history(hist, title=None):
     a1.set(xlabel='epoch', ylabel='loss'); a2.set(xlabel='epoch', ylabel='accuracy'); a1.legend(); a2.legend()
     if title: fig.suptitle(title)
     return fig
+
+# %% ../nbs/08_mlp.ipynb #x170a802
+import torch.nn.functional as F
+from .exercises import attempt, check_grads, wrong
+from .logistic import _check_typical
+
+# %% ../nbs/08_mlp.ipynb #xd3dcb2d
+def check_linear_backward(fn):
+    "Check `fn(x, W, dout)`, which should return the gradients `(dx, dW, db)` of a linear layer, against autograd"
+    g = torch.Generator().manual_seed(10)
+    x, W, b, dout = (torch.randn(*s, generator=g, dtype=torch.float64) for s in ((6, 4), (4, 3), (3,), (6, 3)))
+    hints = dict(transpose="dW = x.T @ dout has the shape of W, (n_in, n_out); dout.T @ x is its transpose",
+                 factor="dW and db sum over the batch (x.T @ dout, dout.sum(0)): the loss's 1/N is already inside "
+                        "dout, so do not average again",
+                 shape="each gradient has the shape of its variable: dx (N, n_in), dW (n_in, n_out), db (n_out,), "
+                       "so db = dout.sum(0), a sum over the rows only",
+                 raised="check the shapes: x is (N, n_in), W (n_in, n_out), dout (N, n_out); dx = dout @ W.T and "
+                        "dW = x.T @ dout (dout @ x.T cannot be multiplied)",
+                 type="return the three gradients as a tuple: return dx, dW, db")
+    if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200])
+    out, err = attempt(fn, x.clone(), W.clone(), dout.clone(), what='`my_linear_backward`')
+    if err: return wrong(err, hint=hints['raised'])
+    if not (isinstance(out, (tuple, list)) and len(out) == 3):
+        what = ('None (is a `return` missing?)' if out is None else f"{len(out)} values"
+                if isinstance(out, (tuple, list)) else f"a {type(out).__name__}")
+        return wrong(f"`my_linear_backward` returned {what}; expected three, (dx, dW, db)", hint=hints['type'])
+    xg, Wg, bg = (t.clone().requires_grad_() for t in (x, W, b))
+    ((xg @ Wg + bg) * dout).sum().backward()
+    return check_grads(dict(dx=(out[0], xg.grad), dW=(out[1], Wg.grad), db=(out[2], bg.grad)), hints)
+
+# %% ../nbs/08_mlp.ipynb #x646773a
+def check_relu_backward(fn):
+    "Check `fn(x, dout)`, the gradient of ReLU with respect to its input `x`, against autograd"
+    g = torch.Generator().manual_seed(11)
+    x = torch.randn(5, 4, generator=g, dtype=torch.float64); x[0, :2] = 0.
+    cases = [(x, torch.randn(5, 4, generator=g, dtype=torch.float64))]
+    def want(x, dout):
+        x = x.clone().requires_grad_(); (x.relu() * dout).sum().backward(); return x.grad
+    hints = dict(shape="the gradient has the shape of x: dout where x > 0, and 0 elsewhere",
+                 raised="dout * (x > 0) multiplies by a mask of True (1) and False (0)")
+    typical = [(lambda x, d: (x > 0).to(x.dtype), "returns the mask [x > 0] alone",
+                "the chain rule multiplies the local gradient by the upstream one: dout * (x > 0)"),
+               (lambda x, d: d * (x >= 0), "passes the gradient where x = 0 exactly",
+                "ReLU's gradient at exactly 0 is taken to be 0, as PyTorch does: use x > 0, not x >= 0"),
+               (lambda x, d: d.clamp_min(0), "clamps dout instead of masking it by x",
+                "which entries pass depends on the input x, not on the sign of dout: dout * (x > 0)")]
+    return _check_typical(fn, cases, want, 'my_relu_backward', hints, typical)
+
+# %% ../nbs/08_mlp.ipynb #x171bf05
+def _ce_grad(logits, y):
+    "dL/dlogits of the mean cross-entropy, from autograd"
+    z = logits.detach().clone().requires_grad_()
+    F.cross_entropy(z, y).backward()
+    return z.grad
+
+def _all_columns(logits, y):
+    "The typical `d[:, y] -= 1` mistake: 1 taken off every row at every label's column"
+    d = logits.softmax(1); d[:, y] -= 1
+    return d / len(d)
+
+def check_softmax_ce_backward(fn):
+    "Check `fn(logits, y)`, the gradient of the mean softmax cross-entropy with respect to the logits, against autograd"
+    g = torch.Generator().manual_seed(9)
+    cases = [(torch.randn(6, 4, generator=g, dtype=torch.float64) * 2, torch.tensor([0, 3, 1, 1, 2, 0])),
+             (torch.tensor([[800., 0., -5.], [1., 2., 3.], [-900., 750., 0.], [0., 0., 0.], [20., 710., 5.]],
+                          dtype=torch.float64), torch.tensor([2, 0, 2, 1, 0]))]
+    hints = dict(factor="the loss is the mean over the N rows, so every row of the gradient carries 1/N: divide by "
+                        "len(logits)",
+                 sign="probabilities minus the one-hot truth: P - Y, not Y - P",
+                 nan="a naive softmax, exp(z) / exp(z).sum(), overflows for large logits: torch.softmax(logits, 1) "
+                     "subtracts the largest logit first",
+                 shape="one gradient per logit: the result has the shape of logits, (N, C)",
+                 raised="P = logits.softmax(1); then take 1 off each row at its label: P[torch.arange(N), y] -= 1")
+    typical = [(lambda z, y: z.softmax(1) / len(z), "forgets to subtract the one-hot truth Y",
+                "dL/dZ = (P - Y) / N: take 1 off each row's probability at its label, P[torch.arange(N), y] -= 1"),
+               (_all_columns, "takes 1 off every row at every label's column (`d[:, y] -= 1`)",
+                "index one (row, label) pair per row: d[torch.arange(N), y] -= 1")]
+    return _check_typical(fn, cases, _ce_grad, 'my_softmax_ce_backward', hints, typical)
