@@ -60,6 +60,12 @@ def _factor(got, want, rtol, atol):
     if want.numel() == 1 and min(abs(r - round(r)), abs(1 / r - round(1 / r)) if r else 1) > 1e-6: return None
     return r
 
+def _unravel(i, shape):
+    "The index tuple of flat index `i` in `shape`"
+    out = []
+    for n in reversed(shape): i, r = divmod(i, n); out.append(r)
+    return tuple(reversed(out))
+
 def _shape_mistake(name, got, want, rtol, atol):
     "`(kind, row, text)` for an answer of the wrong shape: transposed, the right numbers reshaped, or just wrong"
     have, need = tuple(got.shape), tuple(want.shape)
@@ -89,7 +95,7 @@ def compare(name, got, want, rtol=1e-5, atol=1e-6):
     if want.numel() > 1 and torch.allclose(got, want + d, rtol, atol):
         return 'offset', row, f"{name} is off by a constant {d:+.4g}"
     i = (got - want).abs().flatten().argmax().item()
-    at = f" at index {tuple(int(j) for j in torch.unravel_index(torch.tensor(i), want.shape))}" if want.dim() else ''
+    at = f" at index {_unravel(i, want.shape)}" if want.dim() else ''
     g, w = got.flatten()[i].item(), want.flatten()[i].item()
     return 'values', row, f"{name} differs by up to {diff:.3g}{at}: got {g:.6g}, expected {w:.6g}"
 
@@ -103,8 +109,15 @@ def _describe(args):
         return repr(a)
     return ', '.join(map(one, args))[:200]
 
-def check_fn(fn, cases, want_fn, name='answer', hints=None, rtol=1e-5, atol=1e-6):
+def _typical(got, args, typical):
+    "The first `(wrong_fn, what, hint)` of `typical` whose wrong answer on `args` is `got`, or None"
+    for t in typical:
+        w, err = as_tensor(attempt(t[0], *_copy(args))[0])
+        if err is None and got.shape == w.shape and torch.allclose(got, w, 1e-5, 1e-6, equal_nan=True): return t
+
+def check_fn(fn, cases, want_fn, name='answer', hints=None, rtol=1e-5, atol=1e-6, typical=()):
     "Run the learner's `fn` and `want_fn` on each case (a tuple of arguments); the verdict names the first disagreement"
+    # typical: (wrong_fn, what, hint) for the mistakes a learner makes most; an answer that is one is named as such
     hints = hints or {}
     if not callable(fn):
         return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200], (), hints.get('type'))
@@ -117,6 +130,7 @@ def check_fn(fn, cases, want_fn, name='answer', hints=None, rtol=1e-5, atol=1e-6
         if err: return wrong(f"{err} ({case})", rows, hints.get('type', ''))
         kind, row, text = compare(f"{name} #{i}", got, want, rtol, atol)
         rows.append(row)
+        if kind and (t := _typical(got, args, typical)): return wrong(f"`{name}` {t[1]} ({case})", rows, t[2])
         if kind: return wrong(f"{text} ({case})", rows, hints.get(kind, ''))
     return correct(rows, f"{len(cases)} of {len(cases)} cases agree")
 
