@@ -125,23 +125,7 @@ def show_weights(w, title=None):
 
 # %% ../nbs/07_logistic.ipynb #xf8ca157
 import torch.nn.functional as F
-from .exercises import attempt, as_tensor, compare, check_fn, wrong
-
-def _check_typical(fn, cases, want_fn, name, hints=None, typical=()):
-    "`check_fn`, naming the mistake when the answer is a typical wrong one: `typical` holds `(wrong_fn, what, hint)`"
-    v = check_fn(fn, cases, want_fn, name, hints)
-    if v or not callable(fn): return v
-    for i, args in enumerate(cases, 1):
-        out, err = attempt(fn, *[a.clone() if torch.is_tensor(a) else a for a in args])
-        got, err = (None, err) if err else as_tensor(out)
-        if err: return v
-        if compare(name, got, want_fn(*args))[0] is None: continue
-        for wrong_fn, what, hint in typical:
-            w = torch.as_tensor(wrong_fn(*args)).detach().to(torch.float64)
-            if got.shape == w.shape and torch.allclose(got, w, 1e-5, 1e-6, equal_nan=True):
-                return wrong(f"`{name}` {what} (case {i} of {len(cases)})", v.rows, hint)
-        return v
-    return v
+from .exercises import check_fn
 
 def _bce_cases():
     "Scores and 0/1 targets in float64: moderate scores, then scores far beyond what exp can hold"
@@ -162,7 +146,7 @@ def check_stable_sigmoid(fn):
                  raised="work on the whole tensor with torch.exp, not math.exp, which takes one number")
     typical = [(lambda z: 1 / (1 + torch.exp(z)), "computes σ(-z) = 1 - σ(z)",
                 "the minus sign in exp(-z) is missing")]
-    return _check_typical(fn, cases, torch.sigmoid, 'my_sigmoid', hints, typical)
+    return check_fn(fn, cases, torch.sigmoid, 'my_sigmoid', hints, typical=typical)
 
 # %% ../nbs/07_logistic.ipynb #x159000a
 def check_bce(fn):
@@ -194,4 +178,4 @@ def check_bce_backward(fn):
                 "multiplies by the sigmoid's derivative p(1 - p) once more",
                 "the sigmoid's derivative p(1 - p) already cancelled against the log's denominator: "
                 "dL/dz is just (p - t) / N")]
-    return _check_typical(fn, _bce_cases(), _bce_grad, 'my_bce_backward', hints, typical)
+    return check_fn(fn, _bce_cases(), _bce_grad, 'my_bce_backward', hints, typical=typical)

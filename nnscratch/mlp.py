@@ -269,8 +269,8 @@ def plot_history(hist, title=None):
 
 # %% ../nbs/08_mlp.ipynb #x170a802
 import torch.nn.functional as F
-from .exercises import attempt, check_grads, wrong
-from .logistic import _check_typical
+from .exercises import attempt, check_fn, check_grads, wrong
+
 
 # %% ../nbs/08_mlp.ipynb #xd3dcb2d
 def check_linear_backward(fn):
@@ -312,7 +312,7 @@ def check_relu_backward(fn):
                 "ReLU's gradient at exactly 0 is taken to be 0, as PyTorch does: use x > 0, not x >= 0"),
                (lambda x, d: d.clamp_min(0), "clamps dout instead of masking it by x",
                 "which entries pass depends on the input x, not on the sign of dout: dout * (x > 0)")]
-    return _check_typical(fn, cases, want, 'my_relu_backward', hints, typical)
+    return check_fn(fn, cases, want, 'my_relu_backward', hints, typical=typical)
 
 # %% ../nbs/08_mlp.ipynb #x171bf05
 def _ce_grad(logits, y):
@@ -343,4 +343,4 @@ def check_softmax_ce_backward(fn):
                 "dL/dZ = (P - Y) / N: take 1 off each row's probability at its label, P[torch.arange(N), y] -= 1"),
                (_all_columns, "takes 1 off every row at every label's column (`d[:, y] -= 1`)",
                 "index one (row, label) pair per row: d[torch.arange(N), y] -= 1")]
-    return _check_typical(fn, cases, _ce_grad, 'my_softmax_ce_backward', hints, typical)
+    return check_fn(fn, cases, _ce_grad, 'my_softmax_ce_backward', hints, typical=typical)
