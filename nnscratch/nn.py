@@ -348,7 +348,7 @@ def check_step(fn, lr=0.1):
         "each parameter moved by the whole gradient": (-grad, "the learning rate is missing: lr * p.grad")})
     return wrong(msg or text, [row], hint or "model.zero_grad(); loss.backward(); p.data -= lr * p.grad for each p")
 
-# %% ../nbs/05_nn.ipynb #x47e48db
+# %% ../nbs/05_nn.ipynb #x2c1b893
 def check_toy(steps, lr, below=0.01, max_steps=100):
     "Train the lesson's MLP(3, [4, 4, 1]) on the four points `steps` steps at rate `lr`: does the loss end below 0.01?"
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or not 1 <= steps <= max_steps:
@@ -372,9 +372,12 @@ def check_toy(steps, lr, below=0.01, max_steps=100):
     if last < below: return correct(rows, f"the loss fell from {first:.4f} to {last:.4g} in {steps} steps")
     if last > first:
         return wrong(f"the loss grew from {first:.4f} to {last:.4g}", rows, "the steps overshoot: a smaller lr")
-    if max(preds) - min(preds) < 1e-9:
-        return wrong(f"the loss is stuck at {last:.4f}: every point gets the same prediction, {preds[0]:.3f}", rows,
-                     "the first steps were so large that the ReLUs died (their input is below 0 for every point, so "
+    if steps >= 10 and abs(losses[-10] - last) < 1e-6:  # no progress in the last ten steps
+        same = max(sum(abs(p - q) < 1e-6 for q in preds) for p in preds)
+        what = (f"every point gets the same prediction, {preds[0]:.3f}" if same == len(preds) else
+                f"{same} of the {len(preds)} points get the same prediction" if same > 1 else "")
+        return wrong(f"the loss is stuck at {last:.4f}" + (f": {what}" if what else ""), rows,
+                     "the first steps were so large that ReLUs died (their input is below 0 for every point, so "
                      "their gradient is 0 from then on): a smaller lr")
     return wrong(f"after {steps} steps the loss is {last:.4f}; it must be below {below}", rows,
                  f"more steps (up to {max_steps}) or a larger lr; but too large and the ReLUs die")
