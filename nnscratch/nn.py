@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['Module', 'Neuron', 'draw_neuron', 'Layer', 'MLP', 'draw_mlp', 'svm_loss', 'sgd_step', 'fit_mlp', 'plot_boundary',
-           'check_neuron', 'check_hinge', 'check_step', 'check_toy']
+           'check_neuron', 'check_max_margin', 'check_sgd_step', 'check_four_points']
 
 # %% ../nbs/05_nn.ipynb #21824440
 import gc, math, random
@@ -268,7 +268,7 @@ def check_neuron(fn):
                          "build the output from w[i] and b with Value operations")
     return correct(rows, f"{len(cases)} of {len(cases)} neurons agree with PyTorch, values and gradients")
 
-# %% ../nbs/05_nn.ipynb #x8bdd9e6
+# %% ../nbs/05_nn.ipynb #xce36947
 def _hinge_cases():
     "(scores, labels) of four small data sets, float64"
     g = torch.Generator().manual_seed(0)
@@ -276,7 +276,7 @@ def _hinge_cases():
     return [(torch.tensor([2.0, 0.5, -0.3, -1.5], **_F64), torch.tensor([1.0, 1.0, -1.0, 1.0], **_F64))] + [
         (2 * torch.randn(n, generator=g, **_F64), labels(n)) for n in (7, 1, 20)]
 
-def check_hinge(fn):
+def check_max_margin(fn):
     "Check `fn(scores, y)`: the mean over the points of max(0, 1 - y·score), for tensors of scores and ±1 labels"
     if not callable(fn): return _not_a_function(fn)
     cases, rows = _hinge_cases(), []
@@ -303,7 +303,7 @@ def check_hinge(fn):
             return wrong(f"{msg or text} ({case})", rows, hint or "(1 - y*scores).relu().mean()")
     return correct(rows, f"{len(cases)} of {len(cases)} cases agree")
 
-# %% ../nbs/05_nn.ipynb #x81c23af
+# %% ../nbs/05_nn.ipynb #x25a0757
 def _torch_grads(model, loss_of):
     "PyTorch's float64 gradients of `loss_of(forward)` for the parameters of `model` (an MLP), in their order"
     params = [torch.tensor(p.data, **_F64, requires_grad=True) for p in model.parameters()]
@@ -318,7 +318,7 @@ def _torch_grads(model, loss_of):
     loss_of(forward).backward()
     return torch.stack([p.grad for p in params])
 
-def check_step(fn, lr=0.1):
+def check_sgd_step(fn, lr=0.1):
     "Check `fn(model, loss, lr)`: zero the gradients, backpropagate `loss`, then move each parameter by -lr·grad"
     if not callable(fn): return _not_a_function(fn)
     model = _seeded(3, lambda: MLP(3, [4, 4, 1]))
@@ -348,8 +348,8 @@ def check_step(fn, lr=0.1):
         "each parameter moved by the whole gradient": (-grad, "the learning rate is missing: lr * p.grad")})
     return wrong(msg or text, [row], hint or "model.zero_grad(); loss.backward(); p.data -= lr * p.grad for each p")
 
-# %% ../nbs/05_nn.ipynb #x2c1b893
-def check_toy(steps, lr, below=0.01, max_steps=100):
+# %% ../nbs/05_nn.ipynb #xd4e8d52
+def check_four_points(steps, lr, below=0.01, max_steps=100):
     "Train the lesson's MLP(3, [4, 4, 1]) on the four points `steps` steps at rate `lr`: does the loss end below 0.01?"
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or not 1 <= steps <= max_steps:
         return wrong(f"`steps` must be a whole number from 1 to {max_steps}, got {steps!r}"[:200],
