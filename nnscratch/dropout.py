@@ -182,5 +182,5 @@ def check_mask_average(fn):
                 logits.mean(0).softmax(1),
             f"that is one pass, one mask; average K = {K} of them": logits[0].softmax(1)})
     if net.training: return wrong("the model is left in training mode", [row],
-                                  "put it back with model.eval() at the end, so that its later predictions are exact")
+                                  "put it back with model.eval() at the end, so that later passes use every unit")
     return correct([row], f"the mean of {K} random masks' probabilities, and the model back in eval mode")
