@@ -95,6 +95,7 @@ def _norm_dim(layer, x):
     s = layer.inv_std.reshape((1,)*(x.ndim - layer.inv_std.ndim) + tuple(layer.inv_std.shape))
     return 0 if s.shape[0] == 1 else 1
 
+# %% ../nbs/09_norm.ipynb #x12219bf
 def plot_norm_groups(x, layers):
     "Heat map of `x` (batch, n) for each layer in `layers`, each group the layer normalizes together outlined"
     import matplotlib.pyplot as plt  # here, not at the top, so that `import nnscratch` stays fast
