@@ -63,6 +63,27 @@ def lr_decay(start, end, steps):
     return lambda i: start + (end - start) * min(i, steps) / steps
 
 # %% ../nbs/02_descent.ipynb #22a38f13
+def _descent_paths(loss2, p0, lrs, steps):
+    "For each lr: the points `descend` visits from `p0` (its end included) and the losses there"
+    paths = {}
+    for lr in lrs:
+        pts = []
+        end, losses = descend(loss2, p0, lr=lr, steps=steps, path=pts)
+        with torch.no_grad(): paths[lr] = (torch.stack(pts + [end]), losses + [loss2(end).item()])
+    return paths
+
+def _loss_grid(loss2, paths, extent, n):
+    "The loss on an `n` by `n` grid over `extent` (by default, the paths' box with a margin): (ps, qs, grid)"
+    if extent is None:
+        allp = torch.cat([pts for pts, _ in paths.values()])
+        lo, hi = allp.min(0).values, allp.max(0).values; m = 0.3*(hi - lo) + 0.5
+        extent = ((lo - m)[0].item(), (hi + m)[0].item(), (lo - m)[1].item(), (hi + m)[1].item())
+    ps = torch.linspace(extent[0], extent[1], n, dtype=torch.float64)
+    qs = torch.linspace(extent[2], extent[3], n, dtype=torch.float64)
+    with torch.no_grad():  # rows: q, columns: p, as contour wants them
+        return ps, qs, torch.tensor([[loss2((pv, qv)).item() for pv in ps] for qv in qs])
+
+# %% ../nbs/02_descent.ipynb #x2b0002
 def loss_landscape(make, x, y, start, over, lrs=(0.01, 0.1), steps=30, loss_fn=mae, extent=None, n=40, ax=None):
     "Contour map of the loss over the two parameters `over` (names in `start`; the others fixed), a descent path per lr"
     import matplotlib.pyplot as plt  # here, not at the top, so that `import nnscratch` stays fast
@@ -72,20 +93,8 @@ def loss_landscape(make, x, y, start, over, lrs=(0.01, 0.1), steps=30, loss_fn=m
     p, q = over
     x, y = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
     def loss2(pq): return loss_fn(make(*[pq[0] if k == p else pq[1] if k == q else v for k, v in start.items()])(x), y)
-    paths = {}
-    for lr in lrs:
-        pts = []
-        p0 = torch.tensor([start[p], start[q]], dtype=torch.float64)
-        end, losses = descend(loss2, p0, lr=lr, steps=steps, path=pts)
-        with torch.no_grad(): paths[lr] = (torch.stack(pts + [end]), losses + [loss2(end).item()])
-    allp = torch.cat([pts for pts, _ in paths.values()])
-    if extent is None:
-        lo, hi = allp.min(0).values, allp.max(0).values; m = 0.3*(hi - lo) + 0.5
-        extent = ((lo - m)[0].item(), (hi + m)[0].item(), (lo - m)[1].item(), (hi + m)[1].item())
-    ps = torch.linspace(extent[0], extent[1], n, dtype=torch.float64)
-    qs = torch.linspace(extent[2], extent[3], n, dtype=torch.float64)
-    with torch.no_grad():  # rows: q, columns: p, as contour wants them
-        grid = torch.tensor([[loss2((pv, qv)).item() for pv in ps] for qv in qs])
+    paths = _descent_paths(loss2, torch.tensor([start[p], start[q]], dtype=torch.float64), lrs, steps)
+    ps, qs, grid = _loss_grid(loss2, paths, extent, n)
     ax = ax or plt.subplots(figsize=(6, 4.5))[1]
     cs = ax.contour(ps, qs, grid, levels=20, cmap='viridis')
     ax.clabel(cs, fontsize=7)
