@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .checks import check_count, check_real
+from .exercises import attempt, as_tensor, compare, correct, same, wrong
 
 # %% ../nbs/06_data.ipynb #f58b25a9
 def digits(dtype=torch.float32):
@@ -156,8 +157,6 @@ def mnist(path=None, url=MNIST_URL, timeout=10, files=MNIST_FILES):
     return (a[0], a[1].long()), (a[2], a[3].long())
 
 # %% ../nbs/06_data.ipynb #x455a7ae
-from .exercises import attempt, as_tensor, compare, correct, wrong
-
 def _norm_case():
     "Training and validation splits, columns of different means and scales; the last column is constant in training"
     g = torch.Generator().manual_seed(6)
@@ -168,8 +167,6 @@ def _norm_case():
     return Xt, Xv
 
 # %% ../nbs/06_data.ipynb #x58cf990
-def _same(a, b): return a.shape == b.shape and bool(torch.allclose(a, b.to(a.dtype), 1e-5, 1e-6, equal_nan=True))
-
 def _stats(X):
     "Per-column mean and the shared std of the centred values, as `norm_stats` computes them"
     m = X.mean(0); return m, (X - m).std()
@@ -177,26 +174,26 @@ def _stats(X):
 def _with(stats, *Xs): return [(X - stats[0]) / stats[1] for X in Xs]
 
 _NORM_MISTAKES = [  # (test on the answer's (train, valid), what went wrong, hint)
-    (lambda t, v, Xt, Xv: _same(v, *_with(_stats(Xv), Xv)),
+    (lambda t, v, Xt, Xv: same(v, *_with(_stats(Xv), Xv)),
      "the validation split was normalized with its own mean and std",
      "compute the mean and std on X_train only and use those same numbers for X_valid: the validation split stands "
      "for data that arrives after training"),
-    (lambda t, v, Xt, Xv: _same(v, _with(_stats(torch.cat([Xt, Xv])), Xv)[0]),
+    (lambda t, v, Xt, Xv: same(v, _with(_stats(torch.cat([Xt, Xv])), Xv)[0]),
      "the statistics came from both splits together",
      "compute the mean and std on X_train only: statistics of all the data leak the validation split into training"),
-    (lambda t, v, Xt, Xv: _same(t, Xt) or _same(v, Xv), "a split came back unchanged",
+    (lambda t, v, Xt, Xv: same(t, Xt) or same(v, Xv), "a split came back unchanged",
      "normalize both splits: subtract the training mean, then divide by the training std"),
-    (lambda t, v, Xt, Xv: _same(t, Xt - Xt.mean(0)),
+    (lambda t, v, Xt, Xv: same(t, Xt - Xt.mean(0)),
      "the inputs were centred but not divided by the standard deviation",
      "after subtracting the mean, divide by std = (X_train - mean).std()"),
-    (lambda t, v, Xt, Xv: _same(t.mean(1), torch.zeros(len(t))),
+    (lambda t, v, Xt, Xv: same(t.mean(1), torch.zeros(len(t))),
      "every row (a picture) was centred on its own mean",
      "each column (a pixel) needs its own mean over the training pictures: X_train.mean(0), down the rows"),
     (lambda t, v, Xt, Xv: not torch.isfinite(t).all(),
      "some values are NaN or infinite: each column was divided by its own standard deviation, and a pixel that is "
      "the same in every training picture has std 0",
      "divide by one std shared by all pixels: (X_train - mean).std()"),
-    (lambda t, v, Xt, Xv: _same(t, (Xt - Xt.mean(0)) / Xt.std()),
+    (lambda t, v, Xt, Xv: same(t, (Xt - Xt.mean(0)) / Xt.std()),
      "the std is X_train.std(), the spread of the raw values around their overall mean",
      "take the std of the centred values, (X_train - mean).std(): each pixel's spread around its own mean"),
 ]

@@ -10,8 +10,8 @@ __all__ = ['mk_mae', 'descend', 'plot_losses', 'lr_decay', 'loss_landscape', 'fd
 import warnings
 import torch
 from .checks import check_callable, check_count, check_real
-from .exercises import as_tensor, attempt, compare, correct, wrong
-from .fitting import mk_quad, mae, quad, _check_fn_mistakes, _lesson_data, _number, _same
+from .exercises import as_number, as_tensor, attempt, check_fn, compare, correct, same, wrong
+from .fitting import mk_quad, mae, quad, lesson_data
 
 # %% ../nbs/02_descent.ipynb #da3d875d
 def mk_mae(x, y, make=mk_quad, mk=None):
@@ -130,10 +130,10 @@ def predict_compare_learn(input, goal, weight, steps=20):
 # %% ../nbs/02_descent.ipynb #x2a0020
 def check_lr_choice(lr, steps=20, target=1.1):
     "Run `descend` on the lesson's quadratic from 1.1, 1.1, 1.1 with `lr`: after `steps` steps, is the loss < `target`?"
-    lr_, err = _number('lr', lr)
+    lr_, err = as_number(lr, 'lr')
     if err: return wrong(err, hint="a learning rate is one number, such as 0.01")
     if lr_ <= 0: return wrong(f"`lr` must be > 0, got {lr_:g}", hint="with lr ≤ 0 the step goes uphill, or nowhere")
-    loss_fn = mk_mae(*_lesson_data())
+    loss_fn = mk_mae(*lesson_data())
     try: p, losses = descend(loss_fn, [1.1]*3, lr=lr_, steps=steps)
     except FloatingPointError: return wrong(f"with lr={lr_:g} the loss blew up", hint="far too large: try a tenth")
     losses.append(float(loss_fn(p)))
@@ -148,7 +148,7 @@ def check_lr_choice(lr, steps=20, target=1.1):
 # %% ../nbs/02_descent.ipynb #x2a0030
 def _step_cases():
     "(loss function, start, lr) for each case of `check_descent_step`, all in float64"
-    x, y = _lesson_data()
+    x, y = lesson_data()
     quad_mae64 = mk_mae(x.double(), y)
     w, at = torch.tensor([1., 3.], dtype=torch.float64), torch.tensor([2., -1.], dtype=torch.float64)
     def bowl(p): return (w * (p - at)**2).sum()
@@ -171,7 +171,7 @@ def check_descent_step(fn):
         if err: return wrong(f"{err} ({case})", rows, "return the loss, computed before the update")
         kind, row, text = compare('loss', got, want_loss); rows.append(row)
         if kind: return wrong(f"the returned {text} ({case})", rows, "return the loss computed *before* the update"
-                              if _same(got, loss_fn(p.detach())) else "return the loss of `params` as they came in")
+                              if same(got, loss_fn(p.detach())) else "return the loss of `params` as they came in")
         kind, row, text = compare('step', p.detach() - p0, want_step); rows.append(row)
         if kind and torch.equal(p.detach(), p0):
             return wrong(f"the parameters did not change ({case})", rows, "change them in place, `params -= ...`: "
@@ -206,7 +206,7 @@ def _all_at_once(loss_fn, params, eps=1e-4):
 
 def check_fd_grad(fn):
     "Check the learner's `fn(loss_fn, params, eps=1e-4)`, central finite differences, against torch.autograd in float64"
-    x, y = _lesson_data()
+    x, y = lesson_data()
     x64 = x.double()
     fs = [lambda p: (p**3).sum() + p[0] * p[1], lambda p: ((quad(p[0], p[1], p[2], x64) - y)**2).mean(),
           lambda p: torch.sin(p).sum() * p[0]]
@@ -224,7 +224,7 @@ def check_fd_grad(fn):
     mistakes = [(_forward_diff, "that is the forward difference (L(p + δ) − L(p)) / δ; nudge both ways: "
                                 "(L(p + δ) − L(p − δ)) / 2δ is far more accurate"),
                 (_all_at_once, "every parameter was nudged at once; nudge one at a time, the others unchanged")]
-    v = _check_fn_mistakes(fn, cases, autograd, 'my_fd_grad', hints, mistakes, rtol=1e-6, atol=1e-8)
+    v = check_fn(fn, cases, autograd, 'my_fd_grad', hints, rtol=1e-6, atol=1e-8, typical=mistakes)
     if v:
         for i, (f, p) in enumerate(cases, 1):
             if f.calls < 2 * p.numel():

@@ -10,8 +10,8 @@ import torch
 from .logistic import TensorLayer
 from .mlp import Linear, ReLU, Sequential
 from .checks import check_real
-from .exercises import as_tensor, attempt, check_fn, compare, correct, wrong
-from .norm import _name_mistake
+from .exercises import as_tensor, attempt, check_fn, compare, correct, name_mistake, wrong
+
 
 # %% ../nbs/10_dropout.ipynb #60d98a1b
 class Dropout(TensorLayer):
@@ -142,7 +142,7 @@ def check_dropout_backward(fn):
         raised="keep is a bool tensor: dout*keep turns it into 0s and 1s"))
     dout, keep, p = cases[0]
     got, _ = attempt(fn, dout.clone(), keep.clone(), p)
-    return _name_mistake(v, got, {
+    return name_mistake(v, got, {
         "the gradient is not scaled: the forward pass multiplied the kept units by 1/(1 - p), so the backward must too":
             dout*keep,
         "dropped units let no gradient through: multiply dout by the mask, keep": dout/(1 - p),
@@ -175,7 +175,7 @@ def check_mask_average(fn):
         v = wrong(text, [row], dict(factor=f"divide by K = {K}: the mean of the passes, not their sum",
                                     shape="one row per image and one column per class: average over the passes, dim 0"
                                     ).get(kind, ''))
-        return _name_mistake(v, got, {
+        return name_mistake(v, got, {
             "every pass is the same eval-mode pass: dropout draws masks only in training mode, so call model.train() "
             "before the passes": _passes(X, 1, train=False)[0].softmax(1),
             "that averages the logits, then takes one softmax; average the probabilities: softmax each pass first":

@@ -4,16 +4,15 @@
 
 # %% auto #0
 __all__ = ['mk_quad', 'plot_function', 'f', 'quad', 'noise', 'add_noise', 'noisy_quadratic', 'mae', 'check_mae', 'check_mk_quad',
-           'check_quad_by_hand']
+           'lesson_data', 'best_nudge', 'check_quad_by_hand']
 
 # %% ../nbs/01_fitting.ipynb #8944ad73
-import math, numbers
 from functools import cache, partial, wraps
 import inspect
 import numpy as np
 import torch
 from .checks import check_callable, check_number, check_real
-from .exercises import Verdict, attempt, as_tensor, check_fn, correct, wrong
+from .exercises import Verdict, as_number, attempt, check_fn, correct, wrong
 from .fitplot import twin
 
 # %% ../nbs/01_fitting.ipynb #a0247e05
@@ -88,29 +87,6 @@ def mae(preds, acts):
 twin('quad')(quad); twin('mae')(mae)
 
 # %% ../nbs/01_fitting.ipynb #x1a0020
-def _copies(args): return tuple(a.clone() if torch.is_tensor(a) else a for a in args)
-
-def _same(got, want):
-    "Whether tensor `got` equals `want` (any number or tensor) to float64 rounding"
-    want = torch.as_tensor(want).detach().to(torch.float64)
-    return got.shape == want.shape and bool(torch.allclose(got, want, rtol=1e-6, atol=1e-9))
-
-def _mistake(fn, cases, mistakes):
-    "The hint of the first `(wrong_fn, hint)` in `mistakes` whose answers `fn` gives on every case, or None"
-    outs = []
-    for args in cases:
-        out, err = attempt(fn, *_copies(args))
-        got = None if err else as_tensor(out)[0]
-        if got is None: return None
-        outs.append(got)
-    return next((hint for bad, hint in mistakes if all(_same(g, bad(*_copies(a))) for g, a in zip(outs, cases))), None)
-
-def _check_fn_mistakes(fn, cases, want_fn, name, hints, mistakes, **tol):
-    "`check_fn`; when the answer is wrong and equals one of the typical wrong answers in `mistakes`, that one's hint"
-    v = check_fn(fn, cases, want_fn, name, hints, **tol)
-    if v or not callable(fn) or (hint := _mistake(fn, cases, mistakes)) is None: return v
-    return wrong(v.msg.split('\n')[0].removeprefix('not yet: '), v.rows, hint)
-
 def check_mae(fn):
     "Check the learner's `fn(preds, acts)` against `mae` on three pairs of tensors"
     g = torch.Generator().manual_seed(0)
@@ -126,7 +102,7 @@ def check_mae(fn):
                                                     "values: `.abs()` first, then `.mean()`"),
                 (lambda p, a: ((p - a)**2).mean(), "that is the mean *squared* error: take the absolute value of each "
                                                    "difference, not its square")]
-    return _check_fn_mistakes(fn, cases, mae, 'my_mae', hints, mistakes)
+    return check_fn(fn, cases, mae, 'my_mae', hints, typical=mistakes)
 
 # %% ../nbs/01_fitting.ipynb #x1a0030
 def check_mk_quad(fn):
@@ -148,28 +124,20 @@ def check_mk_quad(fn):
         mistakes = [(lambda x: c*x**2 + b*x + a, "`a` and `c` are swapped: `a` multiplies x², `c` stands alone"),
                     (lambda x: a*x + b*x + c, "x is squared in the first term: `a*x**2`"),
                     (lambda x: a*x*2 + b*x + c, "`x*2` doubles x; `x**2` squares it")]
-        v = _check_fn_mistakes(made, [(xs,)], partial(quad, a, b, c), call, hints, mistakes)
+        v = check_fn(made, [(xs,)], partial(quad, a, b, c), call, hints, typical=mistakes)
         rows += v.rows
         if not v: return Verdict(False, v.msg, rows)
     return correct(rows, "3 of 3 quadratics agree")
 
 # %% ../nbs/01_fitting.ipynb #x1a0040
 @cache
-def _lesson_data():
+def lesson_data():
     "The lesson's 20 points, made without disturbing NumPy's global random state"
     state = np.random.get_state()
     try: return noisy_quadratic()
     finally: np.random.set_state(state)
 
-def _number(name, v):
-    "`(float(v), None)` for a finite number (or a one-element tensor), else `(None, message)` naming `name`"
-    if torch.is_tensor(v) and v.numel() == 1: v = v.item()
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        return None, f"`{name}` must be a number, got {type(v).__name__}: {v!r}"[:200]
-    if not math.isfinite(v): return None, f"`{name}` must be a finite number, got {v}"
-    return float(v), None
-
-def _best_nudge(loss, params, names, step=0.1):
+def best_nudge(loss, params, names, step=0.1):
     "The one slider move of ±`step` that lowers `loss(params)` most, as a sentence for a hint"
     base, best = loss(params), None
     for i, name in enumerate(names):
@@ -185,12 +153,12 @@ def check_quad_by_hand(a, b, c, target=1.1):
     "Check hand-found `a`, `b`, `c`: the MAE of a·x² + b·x + c on the lesson's data must be below `target`"
     params = []
     for name, v in zip('abc', (a, b, c)):
-        v, err = _number(name, v)
+        v, err = as_number(v, name)
         if err: return wrong(err, hint="type the values you found, e.g. `my_a = 2.5`")
         params.append(v)
-    x, y = _lesson_data()
+    x, y = lesson_data()
     def loss(p): return float(mae(quad(*p, x), y))
     now = loss(params)
     rows = [f"a={params[0]:g}, b={params[1]:g}, c={params[2]:g} | MAE {now:.4f} | target: below {target:g}"]
     if now < target: return correct(rows, f"an MAE of {now:.3f}, below {target:g}")
-    return wrong(f"the MAE is {now:.3f}; it must be below {target:g}", rows, _best_nudge(loss, params, 'abc'))
+    return wrong(f"the MAE is {now:.3f}; it must be below {target:g}", rows, best_nudge(loss, params, 'abc'))

@@ -11,6 +11,8 @@ import math, warnings
 import torch
 from .data import batches
 from .checks import check_count, check_real
+import torch.nn.functional as F
+from .exercises import check_fn
 
 # %% ../nbs/07_logistic.ipynb #db4a1541
 def sigmoid(z):
@@ -124,9 +126,6 @@ def show_weights(w, title=None):
     if title: plt.title(title)
 
 # %% ../nbs/07_logistic.ipynb #xf8ca157
-import torch.nn.functional as F
-from .exercises import check_fn
-
 def _bce_cases():
     "Scores and 0/1 targets in float64: moderate scores, then scores far beyond what exp can hold"
     g = torch.Generator().manual_seed(7)

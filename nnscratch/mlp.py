@@ -13,6 +13,8 @@ import torch
 from .data import batches
 from .logistic import TensorLayer
 from .checks import check_count, check_real
+import torch.nn.functional as F
+from .exercises import attempt, check_fn, check_grads, wrong
 
 # %% ../nbs/08_mlp.ipynb #0e35e777
 class Linear(TensorLayer):
@@ -268,9 +270,8 @@ def plot_history(hist, title=None):
     return fig
 
 # %% ../nbs/08_mlp.ipynb #x170a802
-import torch.nn.functional as F
-from .exercises import attempt, check_fn, check_grads, wrong
-
+#| hide
+#| export
 
 # %% ../nbs/08_mlp.ipynb #xd3dcb2d
 def check_linear_backward(fn):

@@ -12,6 +12,9 @@ import numpy as np
 from .engine import Value, wsum
 from .descent import lr_decay
 from .checks import check_callable, check_count, check_real
+import numbers
+import torch
+from .exercises import attempt, as_tensor, compare, correct, wrong
 
 # %% ../nbs/05_nn.ipynb #x2e810fa
 def _check_inputs(who, x, n):
@@ -195,10 +198,6 @@ def plot_boundary(predict, X, y, h=0.25, ax=None, title=None):
     return ax
 
 # %% ../nbs/05_nn.ipynb #x9b86a77
-import numbers
-import torch
-from .exercises import attempt, as_tensor, compare, correct, wrong
-
 _F64 = dict(dtype=torch.float64)
 _TOY = ([[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]], [1.0, -1.0, -1.0, 1.0])
 

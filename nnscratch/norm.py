@@ -11,7 +11,7 @@ import torch
 from .logistic import TensorLayer
 from .mlp import Linear, ReLU, Sequential
 from .checks import check_callable, check_count, check_real
-from .exercises import as_tensor, attempt, check_fn, check_grads, wrong
+from .exercises import attempt, check_fn, check_grads, copy_args, name_mistake, wrong
 
 # %% ../nbs/09_norm.ipynb #f4941533
 def _check_batch(layer, x, n):
@@ -159,23 +159,6 @@ def plot_runs(runs, keys=('train_loss', 'valid_loss'), title=None):
     return fig
 
 # %% ../nbs/09_norm.ipynb #xf13e65e
-def _copy_args(args): return tuple(a.clone() if torch.is_tensor(a) else a for a in args)
-
-def _same(got, want, rtol=1e-5, atol=1e-6):
-    "True when `got` equals `want` (a tensor, or a tuple of tensors) in shape and values"
-    if isinstance(want, (tuple, list)):
-        return isinstance(got, (tuple, list)) and len(got) == len(want) and all(map(_same, got, want))
-    t, err = as_tensor(got)
-    return err is None and t.shape == want.shape and bool(torch.allclose(t, want.to(t.dtype), rtol, atol))
-
-def _name_mistake(verdict, got, mistakes):
-    "`verdict`, its hint replaced by the hint of the first known wrong answer (hint -> value) that `got` equals"
-    if verdict: return verdict
-    for hint, value in mistakes.items():
-        if _same(got, value):
-            return wrong(verdict.msg.split('\nhint: ')[0].removeprefix('not yet: '), verdict.rows, hint)
-    return verdict
-
 def _ln_cases():
     "Batches (x, gamma, beta) in float64, never square, so that the two axes cannot be confused by accident"
     g = torch.Generator().manual_seed(0)
@@ -193,10 +176,10 @@ def check_layernorm(fn):
     v = check_fn(fn, cases, lambda x, gm, bt: torch.nn.functional.layer_norm(x, x.shape[1:], gm, bt, eps=eps),
                  'my_layernorm', hints)
     x, gm, bt = cases[0]
-    got, _ = attempt(fn, *_copy_args(cases[0]))
+    got, _ = attempt(fn, *copy_args(cases[0]))
     def norm(m, var): return (x - m)/torch.sqrt(var + eps)
     m1, v1 = x.mean(1, keepdim=True), x.var(1, unbiased=False, keepdim=True)
-    return _name_mistake(v, got, {
+    return name_mistake(v, got, {
         "these are the statistics of each feature over the batch (dim 0), which is BatchNorm; LayerNorm takes the "
         "mean and variance of each row, over its features: dim=1, keepdim=True":
             gm*norm(x.mean(0), x.var(0, unbiased=False)) + bt,
@@ -226,7 +209,7 @@ def check_batchnorm_backward(fn):
         shape="dgamma and dbeta have one value per feature: sum over the batch, .sum(0)",
         transpose="sum over the batch, dim 0, not over the features"))
     d = dout*gamma
-    return _name_mistake(v, out[0], {
+    return name_mistake(v, out[0], {
         "the projection term x̂·Σ(d·x̂) is missing: moving x_j also moves the variance, and so every x̂_i":
             s/N*(N*d - d.sum(0)),
         "this is eval mode's gradient: in training μ and σ² depend on every x_j, hence the two subtracted terms":

@@ -11,10 +11,10 @@ from functools import cache, partial
 import numpy as np
 import torch
 from .checks import check_count, check_number
-from .exercises import as_tensor, attempt, correct, wrong
+from .exercises import as_number, as_tensor, attempt, check_fn, correct, wrong
 from .fitplot import twin
 from .descent import mk_mae, descend, lr_decay
-from .fitting import mae, noisy_quadratic, _best_nudge, _check_fn_mistakes, _lesson_data, _number
+from .fitting import mae, noisy_quadratic, best_nudge, lesson_data
 
 # %% ../nbs/03_relu.ipynb #b39d262a
 def rectified_linear(m, b, x):
@@ -92,7 +92,7 @@ def check_sum_relus(fn):
                         "`params[1::2]`"),
         (lambda p, x: torch.clip(x * p[1::2] + p[0::2], 0.).sum(-1, keepdim=True),
          "m and b are swapped: `params[0::2]` are the slopes, `params[1::2]` the intercepts")]
-    return _check_fn_mistakes(fn, cases, sum_relus, 'my_sum_relus', hints, mistakes)
+    return check_fn(fn, cases, sum_relus, 'my_sum_relus', hints, typical=mistakes)
 
 # %% ../nbs/03_relu.ipynb #x3a0030
 _RELU3 = ('m1', 'b1', 'm2', 'b2', 'm3', 'b3')
@@ -112,7 +112,7 @@ def _six_numbers(params):
                       "three ReLUs, two numbers each: a slope m and an intercept b")
     out = []
     for name, v in zip(_RELU3, params):
-        v, err = _number(name, v)
+        v, err = as_number(v, name)
         if err: return None, (err, "type the numbers you found, e.g. `-1.5`")
         out.append(v)
     return out, None
@@ -121,7 +121,7 @@ def check_three_relus(params, target=1.1):
     "Check six numbers m1, b1, m2, b2, m3, b3 (a list, or a FitPlot's `values`): three ReLUs' MAE must be < `target`"
     ps, err = _six_numbers(params)
     if err: return wrong(err[0], hint=err[1])
-    x, y = _lesson_data()
+    x, y = lesson_data()
     x = x.double()
     def loss(p): return float(mae(sum_relus(torch.tensor(p, dtype=torch.float64), x), y))
     now, rows, dead = loss(ps), [], []
@@ -137,7 +137,7 @@ def check_three_relus(params, target=1.1):
     if now < target: return correct(rows, f"an MAE of {now:.3f} with three ReLUs, below {target:g}")
     msg = f"the MAE is {now:.3f}; it must be below {target:g}"
     if dead: return wrong(msg, rows, dead[0])
-    return wrong(msg, rows, _best_nudge(loss, ps, _RELU3))
+    return wrong(msg, rows, best_nudge(loss, ps, _RELU3))
 
 # %% ../nbs/03_relu.ipynb #x3a0040
 @cache

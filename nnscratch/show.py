@@ -33,7 +33,7 @@ def fig_png(draw, *args, **kwargs) -> bytes:
 WIDGET_VIEW = 'application/vnd.jupyter.widget-view+json'
 
 def sliders(**params):
-    "Decorator like `ipywidgets.interact`: sliders for `params`, and a still picture of the first drawing for static pages"
+    "Decorator like `ipywidgets.interact`: sliders for `params`, and a still picture of the first drawing for the docs"
     for k, v in params.items():
         if isinstance(v, bool) or not isinstance(v, (int, float, tuple, widgets.Widget)):
             raise TypeError(f"sliders: `{k}` must be a number, a (min, max[, step]) tuple or a widget, got {v!r}")
