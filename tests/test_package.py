@@ -81,3 +81,21 @@ def test_lesson_notebooks_import_only_downward():
         for dep in set(re.findall(r'^\s*(?:from|import) nnscratch\.(\w+)', src, re.M)) - {'all'}:
             if dep in nbs and not nbs[dep] <= p.name: bad.append(f'{p.name} imports nnscratch.{dep} ({nbs[dep]})')
     assert not bad, bad
+
+def test_docs_run_no_cell_that_mixes_imports_with_code():
+    """nbdev_docs runs every cell that imports something (to render `show_doc`), with none of the cells before it: a
+    cell that also computes (`import math` beside asserts on the lesson's results) breaks the docs build. Imports
+    stand in cells of their own; a `try:` around an optional import is the one exception."""
+    import ast
+    bad = []
+    for p in sorted((REPO / 'nbs').glob('*.ipynb')):
+        for i, c in enumerate(json.loads(p.read_text())['cells']):
+            src = ''.join(c['source'])
+            if c['cell_type'] != 'code' or re.search(r'^#\|\s*(export|exports|exporti|exec_doc)\b|^#\|\s*eval:\s*false', src, re.M):
+                continue
+            tree = ast.parse('\n'.join(l for l in src.splitlines() if not l.lstrip().startswith(('%', '!'))))
+            imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+            in_try = {id(n) for t in ast.walk(tree) if isinstance(t, ast.Try) for n in ast.walk(t)}
+            if any(id(n) not in in_try for n in imports) and any(isinstance(n, (ast.Expr, ast.Assign)) for n in ast.walk(tree)):
+                bad.append(f"{p.name} cell {i}: {src[:80]!r}")
+    assert not bad, "cells that mix imports with other code (nbdev_docs would run them alone):\n" + '\n'.join(bad)
