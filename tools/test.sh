@@ -42,6 +42,8 @@ check "nbdev_readme leaves README.md unchanged" readme_sync
 check "nbdev_test: every notebook runs top to bottom" nbdev_test
 check "nbdev_docs builds the docs site" docs_build
 check "pytest tests/" pytest_run
+# the planted bugs of tools/mutants.py still find their lines (running them all takes ten minutes: not here)
+check "every mutant of tools/mutants.py still applies" python tools/mutants.py --list
 # a learner's first run: a fresh venv with only what the notebooks' install cell installs (slow: two venvs with torch)
 check "fresh environment: every notebook runs with only what its install cell installs" python tools/fresh_env.py
 check "fresh environment with Colab's ipywidgets 7.7.1 preinstalled" python tools/fresh_env.py --preinstall ipywidgets==7.7.1
