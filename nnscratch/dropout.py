@@ -10,7 +10,7 @@ import torch
 from .logistic import TensorLayer
 from .mlp import Linear, ReLU, Sequential
 from .checks import check_real
-from .exercises import as_tensor, attempt, check_fn, compare, correct, name_mistake, wrong
+from .exercises import answer, as_tensor, attempt, check_fn, compare, correct, name_mistake, wrong
 
 
 # %% ../nbs/10_dropout.ipynb #60d98a1b
@@ -82,8 +82,7 @@ def check_dropout(fn):
     if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}")
     g = torch.Generator().manual_seed(0)
     x = torch.randn(6, 7, generator=g, dtype=torch.float64)
-    out, err = attempt(fn, x.clone(), 0.3, False, torch.Generator().manual_seed(0), what='`my_dropout`')
-    got, err = (None, err) if err else as_tensor(out, '`my_dropout`')
+    got, err = answer(fn, x, 0.3, False, torch.Generator().manual_seed(0), what='`my_dropout`')
     if err: return wrong(f"{err} (training=False)", hint="return a tensor the shape of x")
     kind, row, text = compare('eval mode', got, x)
     if kind: return wrong(f"with training=False, {text}", [row],
@@ -166,8 +165,7 @@ def check_mask_average(fn):
     "Check `fn(model, X, K)`: the mean of the softmax probabilities of K forward passes of `model` with random masks"
     if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}")
     X, K, net = torch.randn(4, 5, generator=torch.Generator().manual_seed(1)), 6, _mask_net()
-    out, err = attempt(fn, net, X.clone(), K, what='`my_mask_average`')
-    got, err = (None, err) if err else as_tensor(out, '`my_mask_average`')
+    got, err = answer(fn, net, X, K, what='`my_mask_average`')
     if err: return wrong(err, hint="model.train(), then K passes of model.forward(X).softmax(1), stacked and averaged")
     logits = _passes(X, K)
     kind, row, text = compare('average', got, logits.softmax(2).mean(0))

@@ -14,7 +14,7 @@ from .mlp import Linear, ReLU, Sequential
 from .norm import BatchNorm, LayerNorm
 from .dropout import Dropout
 from .checks import check_count
-from .exercises import as_tensor, attempt, compare, correct, wrong
+from .exercises import answer, attempt, compare, correct, wrong
 
 # %% ../nbs/12_handoff.ipynb #20c63cf9
 def to_torch(model):
@@ -115,8 +115,7 @@ def check_learner(fn):
     logits = model(X[:8]).detach()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # a wrong loss may warn about shapes: its message is the verdict, not a warning
-        out, err = attempt(lf, logits, y[:8], what='its loss function')
-    got, err = (None, err) if err else as_tensor(out, 'its loss function')
+        got, err = answer(lf, logits, y[:8], what='its loss function')
     if err: return wrong(err, hint="loss_func=nn.CrossEntropyLoss(): it takes the logits and the integer labels")
     kind, row, text = compare('loss', got, torch.nn.functional.cross_entropy(logits, y[:8]))
     if kind:
