@@ -34,6 +34,7 @@ pkg_data = cfg.get('package_data', None)
 if pkg_data:
     package_data[cfg['lib_name']] =  pkg_data.split() # split as multiple files might be listed
 # Add package data to setup_cfg for setuptools.setup(..., **setup_cfg)
+package_data['nnscratch.lessons'] = ['*.ipynb']
 setup_cfg['package_data'] = package_data
 
 setuptools.setup(
@@ -45,7 +46,9 @@ setuptools.setup(
         'Natural Language :: ' + cfg['language'].title(),
     ] + ['Programming Language :: Python :: '+o for o in py_versions[py_versions.index(min_python):]] + (['License :: ' + lic[1] ] if lic[1] else []),
     url = cfg['git_url'],
-    packages = setuptools.find_packages(),
+    # the learner's lesson notebooks (course/, made from nbs/ by tools/learner.py) ship as nnscratch/lessons/
+    packages = setuptools.find_packages(include=['nnscratch', 'nnscratch.*']) + ['nnscratch.lessons'],
+    package_dir = {'nnscratch.lessons': 'course'},
     include_package_data = True,
     install_requires = requirements,
     extras_require={ 'course': course_requirements, 'dev': dev_requirements },

@@ -16,3 +16,4 @@ from .handoff import *
 from .fitplot import *
 from .lab import *
 from .exercises import *
+from .launcher import *

@@ -1,7 +1,9 @@
 """The lessons in a real browser: JupyterLab and Jupyter Notebook 7 in headless Chromium.
 
-For each numbered notebook in nbs/ (run on a byte-for-byte temporary copy, so that it opens as committed: one
-without a kernelspec fails at once on Jupyter's "Select Kernel" dialog): open it in JupyterLab, run all cells, check
+For each learner's notebook in course/ (the lessons as the README's links open them) and each of the course's tool
+notebooks in nbs/ (00*), run on a byte-for-byte temporary copy, so that it opens as committed (one without a
+kernelspec fails at once on Jupyter's "Select Kernel" dialog): open it in JupyterLab, check that a lesson's
+solutions open folded, one per exercise, and its first cells show none of the workshop, run all cells, check
 that no cell failed or wrote to stderr, press an arrow key on the first slider of every slider box (`@interact` and
 `FitPlot`) and check that the slider moved by one step and its picture was redrawn, press every FitPlot's Step button
 and check that the loss it shows goes down. The same in Notebook 7 (`jupyter notebook`) for the lessons in
@@ -11,13 +13,14 @@ The docs site built by Quarto is tested in tests/test_docs_site.py.
 
 Skipped, with the reason, when Chromium or Playwright is missing, except under CI=true, where that is a failure.
 """
-import json, os, tempfile, time
+import json, os, re, tempfile, time
 from pathlib import Path
 import pytest
 from tests import labkit
 
-NBS = labkit.REPO / 'nbs'
-LESSONS = sorted(p.name for p in NBS.glob('[0-9][0-9]*_*.ipynb'))  # the lessons and the course's tools
+NBS, COURSE = labkit.REPO / 'nbs', labkit.REPO / 'course'
+SOURCES = {p.name: p for p in [*sorted(NBS.glob('00*_*.ipynb')), *sorted(COURSE.glob('[0-9][0-9]_*.ipynb'))]}
+LESSONS = sorted(SOURCES)  # the course's tools (nbs/00*), then the learner's lessons (course/)
 # Notebook 7: the first lesson (both kinds of sliders; it tells learners to use the arrow keys) and FitPlot's own page
 NB7_LESSONS = ['01_fitting.ipynb', '00c_fitplot.ipynb']
 MUST_HAVE_FITPLOT = {'01_fitting.ipynb', '02_descent.ipynb', '03_relu.ipynb', '00c_fitplot.ipynb'}
@@ -30,7 +33,7 @@ def artifacts():
 
 def _serve(app):
     with tempfile.TemporaryDirectory(prefix=f'nnscratch-{app}-') as d:
-        labkit.copy_notebooks([NBS / n for n in LESSONS], d)
+        labkit.copy_notebooks(list(SOURCES.values()), d)
         with labkit.jupyter_server(d, app) as server: yield server
 
 @pytest.fixture(scope='session')
@@ -70,9 +73,16 @@ def _check_lesson(server, name, browser, artifacts, capsys):
     page = labkit.open_notebook(browser, server, name)
     try:
         if name[:2] != '00':  # a lesson: its solutions open collapsed (jupyter.source_hidden), one per exercise
-            folded = page.evaluate("""() => window.jupyterapp.shell.currentWidget.content.widgets
-                .filter(c => c.model.sharedModel.getSource().startsWith('#| code-fold: true')).map(c => c.inputHidden)""")
-            assert len(folded) >= 2 and all(folded), f"{name}: the solution cells should open collapsed, got {folded}"
+            cells = page.evaluate("""() => window.jupyterapp.shell.currentWidget.content.widgets
+                .map(c => [c.model.type, c.model.sharedModel.getSource(), c.inputHidden])""")
+            sol = next(i for i, (t, s, _) in enumerate(cells) if t == 'markdown' and s.startswith('## Solutions'))
+            folded = [h for t, s, h in cells[sol + 1:] if t == 'code']
+            exercises = sum(t == 'markdown' and s.startswith('### Exercise') for t, s, _ in cells)
+            assert len(folded) == exercises >= 2 and all(folded), \
+                f"{name}: {exercises} exercises; the solution cells should open collapsed, one each, got {folded}"
+            shown = [s for t, s, _ in cells[:sol] if t == 'code']
+            assert not [s for s in shown if re.search(r'^#\||\btest_(eq|close|fail)\(|^def check_', s, re.M)], \
+                f"{name}: the learner sees nbdev directives, tests or checkers above the solutions"
         labkit.run_all(page)
         assert labkit.bad_outputs(page) == []
         boxes, plots = labkit.interacts(page), labkit.fitplots(page)
@@ -108,7 +118,7 @@ def _check_lesson(server, name, browser, artifacts, capsys):
 def test_missing_kernelspec_fails_at_once(app, browser, request):
     "The harness opens notebooks as they are: one without a kernelspec fails on the 'Select Kernel' dialog, quickly"
     server = request.getfixturevalue('lab' if app == 'lab' else 'nb7')
-    nb = json.loads((NBS / LESSONS[0]).read_bytes())
+    nb = json.loads(SOURCES['01_fitting.ipynb'].read_bytes())
     del nb['metadata']['kernelspec']
     (server.root / 'no_kernelspec.ipynb').write_text(json.dumps(nb))
     t0 = time.monotonic()

@@ -1,4 +1,4 @@
-"""Run every notebook the way a learner first meets it: a fresh environment holding only what the install cell installs.
+"""Run every learner's notebook (course/) the way a learner first meets it: a fresh environment holding only what the install cell installs.
 
     python tools/fresh_env.py [--preinstall REQ ...] [--keep DIR] [NOTEBOOK ...]
 
@@ -76,7 +76,7 @@ def clean_env(home):
 
 def check_offline_message(tmp, req):
     "The install cell, where the course is missing and its URL can't be reached, must say to switch Internet on"
-    cell = next(''.join(c['source']) for c in json.loads((REPO / 'nbs' / '01_fitting.ipynb').read_text())['cells']
+    cell = next(''.join(c['source']) for c in json.loads((REPO / 'course' / '01_fitting.ipynb').read_text())['cells']
                 if c['cell_type'] == 'code' and INSTALL.search(''.join(c['source'])))
     py = make_venv(tmp / 'bare')
     env = clean_env(tmp / 'home-bare')
@@ -94,11 +94,11 @@ def check_offline_message(tmp, req):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('notebooks', nargs='*', help='notebooks to run (default: nbs/*.ipynb)')
+    ap.add_argument('notebooks', nargs='*', help="notebooks to run (default: the learner's notebooks, course/*.ipynb, as committed)")
     ap.add_argument('--preinstall', action='append', default=[], help='a requirement the platform already has')
     ap.add_argument('--keep', help='keep the venv and copies in this folder (default: a temporary folder, removed)')
     a = ap.parse_args(argv)
-    nbs = [Path(p) for p in (a.notebooks or sorted(glob.glob(str(REPO / 'nbs' / '*.ipynb'))))]
+    nbs = [Path(p) for p in (a.notebooks or sorted(glob.glob(str(REPO / 'course' / '*.ipynb'))))]
     tmp = Path(a.keep or tempfile.mkdtemp(prefix='nnscratch-fresh-')); tmp.mkdir(parents=True, exist_ok=True)
     try:
         reqs = {p.name: course_requirement(p) for p in nbs}

@@ -38,6 +38,8 @@ pytest_run()  {
 
 check "nbdev_export leaves the package unchanged" export_sync
 check "nbdev_clean leaves the notebooks unchanged" clean_sync
+check "the learner's notebooks (course/) are what tools/learner.py makes from nbs/" python tools/learner.py sync
+check "the learner's notebooks show none of the workshop" python tools/learner.py check
 check "nbdev_readme leaves README.md unchanged" readme_sync
 check "nbdev_test: every notebook runs top to bottom" nbdev_test
 check "nbdev_docs builds the docs site" docs_build
@@ -45,7 +47,7 @@ check "pytest tests/" pytest_run
 # the planted bugs of tools/mutants.py still find their lines (running them all takes ten minutes: not here)
 check "every mutant of tools/mutants.py still applies" python tools/mutants.py --list
 # a learner's first run: a fresh venv with only what the notebooks' install cell installs (slow: two venvs with torch)
-check "fresh environment: every notebook runs with only what its install cell installs" python tools/fresh_env.py
+check "fresh environment: every learner's notebook runs with only what its install cell installs" python tools/fresh_env.py
 check "fresh environment with Colab's ipywidgets 7.7.1 preinstalled" python tools/fresh_env.py --preinstall ipywidgets==7.7.1
 
 # pytest's own cases count one by one; the other checks count one each
