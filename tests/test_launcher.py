@@ -60,3 +60,25 @@ def test_help_says_it_in_two_lines(nnscratch, cmd):
     text = out.split('\n\n')[1]
     assert rc == 0 and len(text.strip().splitlines()) == 2 and 'DIR' in text, out
     print(text)
+
+def test_lab_opens_jupyterlab_on_lesson_1(tmp_path):
+    "With JupyterLab installed (here: the development environment), `nnscratch lab DIR` serves DIR with lesson 1 in it"
+    import os, re, time, urllib.request
+    exe = Path(sys.executable).parent / 'nnscratch'
+    if not exe.exists(): pytest.skip(f"no `nnscratch` command beside {sys.executable} (pip install -e . makes it)")
+    env = dict(os.environ, HOME=str(tmp_path / 'home'), BROWSER='true', JUPYTER_PLATFORM_DIRS='1')
+    p = subprocess.Popen([exe, 'lab', tmp_path / 'lessons'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        out, url, t0 = [], None, time.monotonic()
+        while url is None and time.monotonic() - t0 < 60:
+            line = p.stdout.readline()
+            if not line: break
+            out.append(line)
+            if m := re.search(r'(http://(?:127\.0\.0\.1|localhost):\d+/)lab(?:/tree/\S*)?\?token=(\w+)', line): url = m
+        assert url, ''.join(out)
+        assert '12 written' in out[0] and 'on lesson 1' in ''.join(out), ''.join(out)
+        with urllib.request.urlopen(f"{url[1]}api/contents/01_fitting.ipynb?content=0&token={url[2]}", timeout=10) as r:
+            assert json.load(r)['type'] == 'notebook'
+        print(out[0].strip(), '->', url[0].split('?')[0])
+    finally:
+        p.terminate(); p.wait(10)

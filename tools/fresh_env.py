@@ -116,6 +116,7 @@ def main(argv=None):
         after = versions(py)
         changed = {k: (v, after.get(k)) for k, v in before.items()
                    if after.get(k) != v and k not in ('pip', 'setuptools', 'wheel')}  # the venv's own tools may move
+        print(f"python {sys.version.split()[0]} ({sys.executable})")
         print(f"install cell: pip install '{req}' (wheel: {wheel.name}), {time.monotonic() - t0:.0f} s; "
               f"{len(after) - len(before)} packages added")
         shown = ['torch', 'ipywidgets', 'anywidget', 'fastai', 'fastcore', 'micrograd', 'matplotlib', 'numpy', 'ipykernel']

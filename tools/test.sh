@@ -50,6 +50,17 @@ check "every mutant of tools/mutants.py still applies" python tools/mutants.py -
 check "fresh environment: every learner's notebook runs with only what its install cell installs" python tools/fresh_env.py
 check "fresh environment with Colab's ipywidgets 7.7.1 preinstalled" python tools/fresh_env.py --preinstall ipywidgets==7.7.1
 
+# a learner's fresh environment on the oldest and the newest Python that settings.ini claims, where pyenv has them
+fresh_on() {  # fresh_on KEY: python tools/fresh_env.py under the Python settings.ini names in KEY (min_python, max_python)
+  local v py; v=$(sed -n "s/^$1 *= *//p" settings.ini)
+  py=$(command -v pyenv >/dev/null && PYENV_VERSION=$(pyenv versions --bare 2>/dev/null | grep -E "^${v//./\\.}(\\.|$)" | sort -V | tail -1) pyenv which python 2>/dev/null)
+  [ -n "$py" ] || py=$(command -v "python$v" || true)
+  if [ -z "$py" ]; then echo "skipped: no Python $v here (neither pyenv nor python$v on PATH has it)"; return 0; fi
+  "$py" tools/fresh_env.py
+}
+check "fresh environment on the oldest Python claimed (settings.ini min_python)" fresh_on min_python
+check "fresh environment on the newest Python claimed (settings.ini max_python)" fresh_on max_python
+
 # pytest's own cases count one by one; the other checks count one each
 if [ -f "$junit" ]; then
   read -r pt pf < <(python - "$junit" <<'PY'
