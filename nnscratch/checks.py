@@ -48,6 +48,9 @@ def validated(fn, check):
     "`fn`, calling `check` with the same arguments first (the argument checks, kept out of the teaching code)"
     @wraps(fn)
     def checked(*args, **kwargs):
-        check(*args, **kwargs)
+        try: check(*args, **kwargs)
+        except TypeError as e:  # raised before `check` ran: the arguments don't fit, so let `fn` say it in its own name
+            if e.__traceback__.tb_next is None: return fn(*args, **kwargs)
+            raise
         return fn(*args, **kwargs)
     return checked

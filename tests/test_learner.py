@@ -21,13 +21,13 @@ SRC = nb(('code', '#| default_exp fitting'),
          ('markdown', '# A lesson'),
          ('code', f'#| hide\n#| eval: false\n{INSTALL}'),
          ('code', '#| export\nimport torch\nfrom nnscratch.checks import check_real'),
-         ('code', '#| hide\nfrom fastcore.test import *\nfrom nnscratch.show import sliders'),
+         ('code', '#| hide\nfrom fastcore.test import *\nfrom nnscratch.show import sliders\nimport torch.nn.functional as F'),
          ('markdown', 'See [the plots](fitplot.html#FitPlot) and [PyTorch](https://pytorch.org).'),
          ('code', '#| export\ndef mae(p, a):\n    "MAE"\n    return (p - a).abs().mean()'),
          ('code', '#| export\n#| hide\ndef _check_mae(p, a): check_real("p", p)\nmae = validated(mae, _check_mae)'),
          ('markdown', '<!-- docs only -->\nThe tests that say so:'),
          ('code', '# check: a small case\ntest_eq(mae(torch.ones(2), torch.zeros(2)), 1.)'),
-         ('code', 'sliders(a=1)(lambda a: torch.tensor(a))'),
+         ('code', 'sliders(a=1)(lambda a: F.relu(torch.tensor(a)))'),
          ('markdown', '## Exercises'),
          ('code', '#| export\n#| hide\ndef check_mae(fn): return fn'),
          ('code', '#| hide\nassert check_mae(mae)'),
@@ -44,7 +44,7 @@ def test_build_keeps_the_lesson_and_drops_the_workshop(tmp_path):
     srcs = [c['source'] for c in out['cells']]
     assert srcs[0] == '# A lesson' and srcs[1] == INSTALL  # the install cell stays, without its directives
     assert srcs[2] == ('import torch\n# what this lesson uses from the nnscratch library without showing it here: '
-                       "the exercises' checkers and helpers\nfrom nnscratch.fitting import check_mae\n"
+                       "the exercises' checkers and helpers\nimport torch.nn.functional as F\nfrom nnscratch.fitting import check_mae\n"
                        'from nnscratch.show import sliders'), srcs[2]  # check_real pruned, the checker and sliders imported
     assert '(https://nnscratch.github.io/nnscratch/fitplot.html#FitPlot)' in srcs[3] and '(https://pytorch.org)' in srcs[3]
     assert srcs[4].startswith('def mae') and not any('validated' in s or 'test_eq' in s or 'docs only' in s for s in srcs)

@@ -158,7 +158,7 @@ def learner_cells(nb):
             if t is None: continue
             for name, (kind, m, orig) in bound(t).items():
                 if kind == 'import': from_dropped[name] = (m, orig)
-                elif kind == 'module': from_dropped[name] = (m, None)
+                elif kind == 'module': from_dropped[name] = (m, None)  # `import m` or `import a.b as name`
                 elif 'export' in d or 'exports' in d: from_dropped[name] = (mod, name)
                 else: from_dropped[name] = (None, None)
             continue
@@ -177,13 +177,14 @@ def learner_cells(nb):
     if unknown: problems.append(f"kept cells use {', '.join(unknown)}, defined only in dropped cells that export nothing")
     lines = defaultdict(list)
     for name, (m, orig) in needed.items():
-        if m is not None: lines[m].append(name if orig in (None, name) else f"{orig} as {name}")
+        if m is None: continue
+        if orig is None: lines[None].append(f"import {m}" + (f" as {name}" if name != m.split('.')[0] else ''))
+        else: lines[m].append(name if orig == name else f"{orig} as {name}")
     code = [s for c, s in plan if c['cell_type'] == 'code']
     code = iter(prune_imports(code, needed))
     cells = [dict(c, source=next(code) if c['cell_type'] == 'code' else s) for c, s in plan]
     cells = [c for c in cells if c['cell_type'] != 'code' or c['source'].strip()]
-    imp = '\n'.join(f"from {m} import {', '.join(sorted(ns))}" if all(not n.startswith('import ') for n in ns)
-                    else f"import {m}" for m, ns in sorted(lines.items()) if m)
+    imp = '\n'.join(sorted(lines.pop(None, [])) + [f"from {m} import {', '.join(sorted(ns))}" for m, ns in sorted(lines.items())])
     if imp:
         imp = f"# what this lesson uses from the nnscratch library without showing it here: the exercises' checkers and helpers\n{imp}"
         at = next(i for i, c in enumerate(cells) if c['cell_type'] == 'code' and is_install(c['source'])) + 1
