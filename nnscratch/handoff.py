@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from .mlp import Linear, ReLU, Sequential
 from .norm import BatchNorm, LayerNorm
 from .dropout import Dropout
-from .checks import check_count
+from .checks import check_count, validated
 from .exercises import answer, attempt, compare, correct, wrong
 
 # %% ../nbs/12_handoff.ipynb #20c63cf9
@@ -36,9 +36,16 @@ def to_torch(model):
             m = nn.LayerNorm(l.n, eps=l.eps)
             with torch.no_grad(): m.weight.copy_(l.gamma); m.bias.copy_(l.beta)
         elif isinstance(l, Sequential): m = to_torch(l)
-        else: raise TypeError(f"to_torch: no PyTorch twin for a layer of type {type(l).__name__}")
         out.append(m)
     return nn.Sequential(*out)
+
+# %% ../nbs/12_handoff.ipynb #d15c002
+def _check_to_torch(model):
+    for l in model.layers if isinstance(model, Sequential) else [model]:
+        if not isinstance(l, (Linear, ReLU, Dropout, BatchNorm, LayerNorm, Sequential)):
+            raise TypeError(f"to_torch: no PyTorch twin for a layer of type {type(l).__name__}")
+
+to_torch = validated(to_torch, _check_to_torch)
 
 # %% ../nbs/12_handoff.ipynb #16d79c6c
 def digits_dls(train, valid, bs=64, seed=0):
@@ -47,13 +54,18 @@ def digits_dls(train, valid, bs=64, seed=0):
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
         from fastai.data.core import DataLoaders
+    gen = torch.Generator().manual_seed(seed)
+    return DataLoaders(DataLoader(TensorDataset(*train), batch_size=bs, shuffle=True, generator=gen),
+                       DataLoader(TensorDataset(*valid), batch_size=2*bs), device='cpu')
+
+# %% ../nbs/12_handoff.ipynb #d15c003
+def _check_digits_dls(train, valid, bs=64, seed=0):
     check_count('bs', bs, 'digits_dls', 'batch size')
     for name, d in (('train', train), ('valid', valid)):
         if not (isinstance(d, (tuple, list)) and len(d) == 2 and len(d[0]) == len(d[1])):
             raise ValueError(f"digits_dls: `{name}` must be a pair (X, y) of tensors with as many labels as rows")
-    gen = torch.Generator().manual_seed(seed)
-    return DataLoaders(DataLoader(TensorDataset(*train), batch_size=bs, shuffle=True, generator=gen),
-                       DataLoader(TensorDataset(*valid), batch_size=2*bs), device='cpu')
+
+digits_dls = validated(digits_dls, _check_digits_dls)
 
 # %% ../nbs/12_handoff.ipynb #x6b406ea
 def check_to_torch(fn):

@@ -8,7 +8,7 @@ __all__ = ['Momentum', 'Adam', 'AdamW', 'check_momentum', 'check_adamw']
 # %% ../nbs/11_optim.ipynb #69c27c2e
 import torch
 from .mlp import Optimizer
-from .checks import check_real
+from .checks import check_real, validated
 from .exercises import as_tensor, attempt, compare, correct, wrong
 
 # %% ../nbs/11_optim.ipynb #de85fa92
@@ -16,7 +16,6 @@ class Momentum(Optimizer):
     "SGD with momentum, as torch.optim.SGD(lr, momentum, weight_decay): v = μv + g, θ -= lr·v"
     def __init__(self, lr, momentum=0.9, weight_decay=0.):
         super().__init__(lr, weight_decay)
-        check_real('momentum', momentum, type(self).__name__, lo=0, hi=1, hi_open=True)
         self.momentum = momentum
     def init_state(self, p): return {'v': torch.zeros_like(p)}
     def update(self, p, g, s):
@@ -24,16 +23,18 @@ class Momentum(Optimizer):
         s['v'] = g.clone() if self.t == 1 else self.momentum*s['v'] + g
         p -= self.lr*s['v']
 
+# %% ../nbs/11_optim.ipynb #d15b001
+def _check_momentum_init(self, lr, momentum=0.9, weight_decay=0.):
+    Optimizer.__init__(self, lr, weight_decay)  # Optimizer's checks of `lr` and `weight_decay` come first, as before
+    check_real('momentum', momentum, type(self).__name__, lo=0, hi=1, hi_open=True)
+
+Momentum.__init__ = validated(Momentum.__init__, _check_momentum_init)
+
 # %% ../nbs/11_optim.ipynb #44cd4985
 class Adam(Optimizer):
     "Adam, as torch.optim.Adam: `weight_decay` adds λ·θ to the gradient (an L2 penalty in the loss)"
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.):
         super().__init__(lr, weight_decay)
-        who = type(self).__name__
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"{who}: `betas` must be a pair (β1, β2), got {betas!r}")
-        for i, b in enumerate(betas): check_real(f'betas[{i}]', b, who, lo=0, hi=1, hi_open=True)
-        check_real('eps', eps, who, lo=0, lo_open=True)
         self.betas, self.eps = tuple(betas), eps
     def init_state(self, p): return {'m': torch.zeros_like(p), 'v': torch.zeros_like(p)}
     def adam_step(self, p, g, s):
@@ -46,6 +47,17 @@ class Adam(Optimizer):
     def update(self, p, g, s):
         if self.weight_decay: g = g + self.weight_decay*p
         self.adam_step(p, g, s)
+
+# %% ../nbs/11_optim.ipynb #d15b002
+def _check_adam_init(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.):
+    Optimizer.__init__(self, lr, weight_decay)  # Optimizer's checks of `lr` and `weight_decay` come first, as before
+    who = type(self).__name__
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"{who}: `betas` must be a pair (β1, β2), got {betas!r}")
+    for i, b in enumerate(betas): check_real(f'betas[{i}]', b, who, lo=0, hi=1, hi_open=True)
+    check_real('eps', eps, who, lo=0, lo_open=True)
+
+Adam.__init__ = validated(Adam.__init__, _check_adam_init)  # AdamW's __init__ calls it, so AdamW is checked too
 
 # %% ../nbs/11_optim.ipynb #b91ddb29
 class AdamW(Adam):
@@ -116,7 +128,7 @@ def check_momentum(fn):
     if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}")
     lr, mu = 0.1, 0.9
     got, err = _run_steps(fn, 'my_momentum_step', 1, lambda f, p, g, s, t: f(p, g, s[0], lr, mu))
-    if err: return wrong(err, hint="return the new parameter and the new velocity: `return p - lr*v, v`")
+    if err: return wrong(err, hint="return the new parameter and the new velocity, as a tuple (p, v)")
     want = _torch_path(lambda ps: torch.optim.SGD(ps, lr=lr, momentum=mu))
     rows, bad, hint = _judge(got, want, {
         "this is plain SGD: step along the velocity v = mu*v + g, not along g": lambda p, g, s, t: (p - lr*g, g),
@@ -127,7 +139,7 @@ def check_momentum(fn):
         "mu multiplies the gradient instead of the old velocity: v = mu*v + g":
             lambda p, g, s, t: (p - lr*(s[0] + mu*g), s[0] + mu*g),
         "the parameter moves uphill: subtract lr*v": lambda p, g, s, t: (p + lr*(mu*s[0] + g), mu*s[0] + g)},
-        1, "compare your step with the formulas: v = mu*v + g, then p = p - lr*v")
+        1, "compare your step with the lesson's formulas for momentum, line by line")
     if bad: return wrong(bad, rows, hint)
     return correct(rows, f"5 steps agree with torch.optim.SGD(lr={lr}, momentum={mu})")
 
