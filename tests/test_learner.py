@@ -43,9 +43,10 @@ def test_build_keeps_the_lesson_and_drops_the_workshop(tmp_path):
     assert problems == []
     srcs = [c['source'] for c in out['cells']]
     assert srcs[0] == '# A lesson' and srcs[1] == INSTALL  # the install cell stays, without its directives
-    assert srcs[2] == ('import torch\n# what this lesson uses from the nnscratch library without showing it here: '
-                       "the exercises' checkers and helpers\nimport torch.nn.functional as F\nfrom nnscratch.fitting import check_mae\n"
-                       'from nnscratch.show import sliders'), srcs[2]  # check_real pruned, the checker and sliders imported
+    imp = ("# what this lesson uses from the nnscratch library without showing it here: the exercises' checkers and helpers\n"
+           "import torch.nn.functional as F\nfrom nnscratch.fitting import check_mae\nfrom nnscratch.show import sliders")
+    assert srcs[2] == 'import torch'  # check_real pruned
+    assert srcs[srcs.index(imp) + 1].startswith('sliders(')  # the checker, sliders and F imported, right before their first use
     assert '(https://nnscratch.github.io/nnscratch/fitplot.html#FitPlot)' in srcs[3] and '(https://pytorch.org)' in srcs[3]
     assert srcs[4].startswith('def mae') and not any('validated' in s or 'test_eq' in s or 'docs only' in s for s in srcs)
     assert srcs.count('def my_mae(p, a): ...\ncheck_mae(my_mae)') == 1

@@ -187,11 +187,14 @@ def learner_cells(nb):
     imp = '\n'.join(sorted(lines.pop(None, [])) + [f"from {m} import {', '.join(sorted(ns))}" for m, ns in sorted(lines.items())])
     if imp:
         imp = f"# what this lesson uses from the nnscratch library without showing it here: the exercises' checkers and helpers\n{imp}"
-        at = next(i for i, c in enumerate(cells) if c['cell_type'] == 'code' and is_install(c['source'])) + 1
-        # after the lesson's first import cell, if it comes before any other code
-        first = next((i for i, c in enumerate(cells[at:], at) if c['cell_type'] == 'code'), None)
-        if first is not None and (t := parse(cells[first]['source'])) and all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in t.body):
-            cells[first] = dict(cells[first], source=cells[first]['source'] + '\n' + imp)
+        # just before the first cell that uses one of the names (so that no star import in between can shadow them):
+        # appended to the import cell that precedes it, if there is one, else in a cell of its own
+        def uses(c): return c['cell_type'] == 'code' and (t := parse(c['source'])) is not None and used(t) & set(needed)
+        at = next(i for i, c in enumerate(cells) if uses(c))
+        prev = next((i for i in range(at - 1, -1, -1) if cells[i]['cell_type'] == 'code'), None)
+        t = parse(cells[prev]['source']) if prev is not None else None
+        if t is not None and not is_install(cells[prev]['source']) and all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in t.body):
+            cells[prev] = dict(cells[prev], source=cells[prev]['source'] + '\n' + imp)
         else: cells.insert(at, dict(cell_type='code', id='nns-imports', metadata={}, source=imp, outputs=[], execution_count=None))
     return cells, problems
 
