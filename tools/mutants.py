@@ -41,7 +41,7 @@ MUTANTS = [
      "return loss.item(), {k: 0. if p.grad is None else -p.grad.item() for k, p in ps.items()}", 'gradient sign flipped'),
     ('00e_exercises', "if want.abs().max() > atol and torch.allclose(got, -want, rtol, atol):",
      "if want.abs().max() > atol and torch.allclose(got, want, rtol, atol):", 'checker: a flipped sign never named'),
-    ('00e_exercises', "if abs(r - 1) < 1e-3 or not torch.allclose(got, r * want, rtol, atol): return None",
+    ('00e_exercises', "if abs(r - 1) < 1e-3 or abs(r) < 1e-9 or not torch.allclose(got, r * want, rtol, atol): return None",
      "if abs(r - 1) < 1e-3: return None", 'checker: any answer called a constant factor'),
     ('00e_exercises', "if kind: return wrong(f\"{text} ({case})\", rows, hints.get(kind, ''))",
      "if kind: return wrong(f\"{text} ({case})\", rows)", "checker: the hint for the mistake dropped"),
