@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['TIME_LIMIT', 'ITEM_LIMIT', 'Verdict', 'correct', 'wrong', 'TimeUp', 'Endless', 'no_limit_reason', 'time_limit',
            'fresh', 'attempt', 'as_tensor', 'as_number', 'same', 'compare', 'changed', 'shares_memory', 'seeded',
-           'global_seed', 'checker', 'copy_args', 'answer', 'check_fn', 'check_grads', 'name_mistake']
+           'global_seed', 'checker', 'check_metric', 'copy_args', 'answer', 'check_fn', 'check_grads', 'name_mistake']
 
 # %% ../nbs/00e_exercises.ipynb #e0004
-import collections.abc, copy, functools, inspect, math, numbers, os, signal, threading, traceback
+import collections.abc, copy, functools, inspect, math, numbers, os, signal, threading, time, traceback
 from contextlib import contextmanager
 import torch
 import nnscratch
@@ -52,15 +52,18 @@ def no_limit_reason():
 @contextmanager
 def time_limit(seconds=None):
     "Raise `TimeUp` in the block after `seconds` (Unix, main thread; else no limit); the alarm is always cleared"
+    # inside an outer limit that ends sooner, that one applies; one that ends later is set again on the way out
     seconds = TIME_LIMIT if seconds is None else seconds
-    if no_limit_reason() or signal.getitimer(signal.ITIMER_REAL)[0] > 0: yield; return  # none here, or an outer one
+    outer = 0. if no_limit_reason() else signal.getitimer(signal.ITIMER_REAL)[0]
+    if no_limit_reason() or 0 < outer <= seconds: yield; return
     def ring(*_): raise TimeUp(seconds)
-    old = signal.signal(signal.SIGALRM, ring)
+    old, t0 = signal.signal(signal.SIGALRM, ring), time.monotonic()
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try: yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old if old is not None else signal.SIG_DFL)
+        if outer: signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - t0), 1e-3))
 
 class _Limited:
     "An iterator over at most `limit` items of `it`; the next one raises `Endless`"
@@ -298,6 +301,10 @@ def checker(check):
             return wrong(f"the checker could not read this answer ({type(e).__name__}: {e})"[:300],
                          hint="look at what your answer returns: its type, shape and length")
     return _check
+
+def check_metric(metric, cases, want_fn, name='metric', hints=None):
+    "Judge a metric by its values on cases whose right value is known (never by its name): a verdict"
+    return check_fn(metric, cases, want_fn, name, hints)
 
 # %% ../nbs/00e_exercises.ipynb #e0022
 def copy_args(args):
