@@ -30,7 +30,7 @@ def wrong(msg, rows=(), hint=''):
 
 # %% ../nbs/00e_exercises.ipynb #e0010
 _LIB_DIRS = tuple(os.path.dirname(m.__file__) for m in (torch, numbers, nnscratch))
-TIME_LIMIT = 10.   # seconds a learner's function may run, per call
+TIME_LIMIT = 30.   # seconds a learner's function may run, per call (a first import of fastai can take 10)
 ITEM_LIMIT = 10_000  # items read from a learner's generator
 
 class _Stopped(BaseException):
