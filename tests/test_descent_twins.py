@@ -36,7 +36,8 @@ def js(browser):
     page = browser.new_page()
     page.set_content('<html><body></body></html>')
     page.evaluate("""async src => {
-        window.__m = await import(URL.createObjectURL(new Blob([src], {type: 'text/javascript'}))); }""", JS.read_text())
+        window.__m = await import(URL.createObjectURL(new Blob([src], {type: 'text/javascript'}))); }""",
+        JS.read_text())
     yield page
     page.close()
 
@@ -51,7 +52,7 @@ def _make(family):
     from nnscratch.relu import mk_relus
     return {'quad': mk_quad, 'relus': mk_relus}[family]
 
-def _names(family, k): return list('abc') if family == 'quad' else [f'{mb}{i // 2 + 1}' for i, mb in zip(range(k), 'mb' * k)]
+def _names(family, k): return list('abc') if family == 'quad' else [f'{mb}{i + 1}' for i in range(k // 2) for mb in 'mb']
 
 def _curve(family, p, x):
     "The curve at the column `x` for the parameters `p` (floats or float64 tensors), by the lesson's own function"
@@ -90,7 +91,7 @@ def _on_points(rng, x, y, n=10):
     return out
 
 def _run(js, cases, x, y):
-    "What fitplot.js computes for each (family, params): loss, gradient, predictions, and the two pieces of the gradient"
+    "What fitplot.js computes for each (family, params): loss, gradient, predictions, the gradient's two pieces"
     return js.evaluate("""([cases, x, y]) => cases.map(([fam, p]) => {
         const preds = __m.curveOf(fam, p, x), r = __m.lossGrads(fam, 'mae', p, x, y);
         return {loss: r.loss, grads: r.grads, preds, dcurve: x.map(xi => __m.TWIN_GRADS[fam](p, xi)),
@@ -133,7 +134,8 @@ def test_gradients_agree_with_autograd(js, capsys):
     cases = _draws(random.Random(18))
     worst = _check(js, cases, x, y)
     _show(capsys, f"{len(cases)} draws ({N_DRAWS} each of quad; 1, 2, 4 ReLUs), MAE: largest relative difference from "
-                  f"loss_grads {worst['grad']:.3g}; d curve/d params {worst['dcurve']:.3g}; d MAE/d preds {worst['dpreds']:.3g}")
+                  f"loss_grads {worst['grad']:.3g}; d curve/d params {worst['dcurve']:.3g}; "
+                  f"d MAE/d preds {worst['dpreds']:.3g}")
 
 def test_gradients_at_the_kinks(js, capsys):
     x, y = _data()
@@ -157,7 +159,8 @@ _RENDER = """([state, lr, n]) => new Promise(done => {  // render the stand-in, 
     const host = document.createElement('div'); document.body.append(host);
     const model = __m.renderStatic(host, state), root = host.querySelector('.nns-fitplot');
     const values = () => model.get('names').map(k => model.get('values')[k]), path = [values()];
-    if (lr !== null) { const box = root.querySelector('.nns-lr'); box.value = String(lr); box.dispatchEvent(new Event('change')); }
+    const box = root.querySelector('.nns-lr');  // the learning rate, typed
+    if (lr !== null) { box.value = String(lr); box.dispatchEvent(new Event('change')); }
     let pressed = 0;
     const press = () => { if (pressed++ < n) root.querySelector('.nns-step').click();
                           else { host.remove(); done({path, msg: root.querySelector('.nns-msg').textContent}); } };

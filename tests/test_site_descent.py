@@ -19,10 +19,12 @@ Quarto (when a build is needed) is missing, except under CI=true, where that is 
 """
 import json, re
 import pytest
-from tests.test_docs_site import NBS, NOTEBOOKS, _open, _ours, _show, artifacts, mathjax, page_of, server, site  # noqa: F401
+from tests.test_docs_site import NBS, NOTEBOOKS, _open, _ours, _show  # the site's fixtures, shared:
+from tests.test_docs_site import artifacts, mathjax, server, site  # noqa: F401
 
 JS = NBS.parent / 'nnscratch' / 'fitplot.js'
 DESCENT_PAGES = ['descent.html', 'relu.html', 'fitplot.html']
+RUN_STEPS = 100  # FitPlot's `run_steps`, which the lessons leave as it is
 PHONE = dict(viewport={'width': 390, 'height': 844}, device_scale_factor=2, is_mobile=True, has_touch=True)
 
 def _statics(nb):
@@ -64,7 +66,8 @@ def _state(plot):
 
 def _after(page, plot, st0, frames=1):
     "Wait for `frames` more pictures than state `st0` had; return the state then"
-    page.wait_for_function("([root, f]) => +root.dataset.frame >= f", arg=[plot.element_handle(), st0['frame'] + frames])
+    page.wait_for_function("([root, f]) => +root.dataset.frame >= f",
+                           arg=[plot.element_handle(), st0['frame'] + frames])
     return _state(plot)
 
 def _settled(page, plot):
@@ -76,12 +79,14 @@ def _settled(page, plot):
         if st1['frame'] == st['frame']: return st1
         st = st1
 
-def _stops(page, plot, name, how):
-    "After Stop: the button says Run, and the picture stops changing"
+def _stop(page, plot, name, how, press, started):
+    "Press Stop with `press()`: the button says Run again, and the run, begun at state `started`, ends before RUN_STEPS"
+    st0 = _state(plot)
+    assert st0['run'] == 'Stop', f"{name}: Run ended by itself before Stop ({how}): {st0}"
+    press()
     st = _settled(page, plot)
     assert st['run'] == 'Run', f"{name}: after Stop ({how}) the button says {st['run']!r}"
-    page.wait_for_timeout(400)
-    assert _state(plot)['frame'] == st['frame'], f"{name}: still stepping after Stop ({how})"
+    assert st['frame'] - started['frame'] < RUN_STEPS, f"{name}: Run went on to its end after Stop ({how})"
     return st
 
 @pytest.mark.parametrize('name', DESCENT_PAGES)
@@ -90,7 +95,8 @@ def test_step_and_run(name, site, server, browser, mathjax, artifacts, capsys):
     try:
         plot = _plot(page, name)
         st0 = _state(plot)
-        assert set(st0['arrows']) <= set('◀▶·') and set(st0['arrows']) & set('◀▶'), f"{name}: arrows {st0['arrows']!r}"
+        arrows = set(st0['arrows'])
+        assert arrows <= set('◀▶·') and arrows & set('◀▶'), f"{name}: arrows {st0['arrows']!r}"
         plot.locator('.nns-step').click()
         st1 = _after(page, plot, st0)
         assert st1['loss'] < st0['loss'], f"{name}: Step did not lower the MAE: {st0['loss']} -> {st1['loss']}"
@@ -98,10 +104,8 @@ def test_step_and_run(name, site, server, browser, mathjax, artifacts, capsys):
         plot.locator('.nns-run').click()
         st2 = _after(page, plot, st1, 5)
         assert st2['run'] == 'Stop', f"{name}: running, the button says {st2['run']!r}"
-        assert st2['loss'] < st1['loss'], f"{name}: five steps of Run did not lower the MAE: {st1['loss']} -> {st2['loss']}"
-        plot.locator('.nns-run').click()
-        st3 = _stops(page, plot, name, 'a click')
-        assert st3['frame'] - st1['frame'] < 100, f"{name}: Run went on to its end ({st3['frame'] - st1['frame']} steps)"
+        assert st2['loss'] < st1['loss'], f"{name}: five steps of Run did not lower the MAE: {st1['loss']} -> {st2}"
+        st3 = _stop(page, plot, name, 'a click', plot.locator('.nns-run').click, st1)
         shot = artifacts / f"site_descent_{name[:-5]}.png"; plot.screenshot(path=str(shot))
         assert _ours(log) == [] and log['bad'] == [], f"{name}: {_ours(log)} {log['bad']}"
         _show(capsys, f"{name}: Step lowered the MAE {st0['loss']:.6f} -> {st1['loss']:.6f}; Run took "
@@ -127,8 +131,7 @@ def test_keyboard_reaches_the_buttons(name, site, server, browser, mathjax, caps
         page.keyboard.press('Space')
         st2 = _after(page, plot, st1, 3)
         assert st2['run'] == 'Stop' and st2['loss'] < st1['loss'], f"{name}: Space on Run: {st2}"
-        page.keyboard.press('Space')
-        _stops(page, plot, name, 'Space')
+        _stop(page, plot, name, 'Space', lambda: page.keyboard.press('Space'), st1)
         assert _ours(log) == [], f"{name}: {_ours(log)}"
         _show(capsys, f"{name}: Tab ×{tabs} from the first slider reaches Step (Enter steps), one more reaches Run "
                       f"(Space runs, Space stops)")
@@ -151,28 +154,31 @@ def test_phone_tap_and_fit(name, site, server, browser, mathjax, artifacts, caps
                     scrollers.push(`${e.tagName.toLowerCase()}.${e.className}`.slice(0, 60));
             return {width, left: r.left, right: r.right, canvas: [c.left, c.right, c.height], scrollers}; }""",
             PHONE["viewport"]["width"])  # the screen's width: a page too wide for it widens window.innerWidth
-        assert 0 <= fit['left'] and fit['right'] <= fit['width'], f"{name}: the plot is wider than the phone's screen: {fit}"
-        assert 0 <= fit['canvas'][0] and fit['canvas'][1] <= fit['width'] and fit['canvas'][2] > 100, f"{name}: canvas {fit}"
+        assert 0 <= fit['left'] and fit['right'] <= fit['width'], f"{name}: the plot is wider than the screen: {fit}"
+        c0, c1, height = fit['canvas']
+        assert 0 <= c0 and c1 <= fit['width'] and height > 100, f"{name}: the canvas does not fit: {fit}"
         assert fit['scrollers'] == [], f"{name}: boxes around the plot scroll sideways: {fit}"
         shot = artifacts / f"site_descent_{name[:-5]}_phone.png"; plot.screenshot(path=str(shot))
         assert _ours(log) == [], f"{name}: {_ours(log)}"
         _show(capsys, f"{name} on a 390 × 844 touch screen: a tap on Step lowered the MAE {st0['loss']:.6f} -> "
                       f"{st1['loss']:.6f}; plot {fit['left']:.0f}-{fit['right']:.0f} px of {fit['width']}, canvas "
-                      f"{fit['canvas'][1] - fit['canvas'][0]:.0f} × {fit['canvas'][2]:.0f} px, nothing around it scrolls; {shot}")
+                      f"{c1 - c0:.0f} × {height:.0f} px, nothing around it scrolls; {shot}")
     finally: page.close()
 
 @pytest.mark.parametrize('name', DESCENT_PAGES)
 def test_phone_page_does_not_scroll_sideways(name, site, server, browser, mathjax):
-    "The page with the plot, on the phone: no sideways scrolling; else the boxes too wide for the screen, outermost first"
+    "The page with the plot, on the phone: no sideways scrolling (else the message names what is too wide)"
     page, log = _open(browser, server, mathjax, name, **PHONE)
     try:
         _plot(page, name)
         got = page.evaluate("""width => { const wide = [];
+            const clips = s => ['auto', 'scroll', 'hidden'].includes(getComputedStyle(s).overflowX);
             for (const e of document.querySelectorAll('main *')) {  // too wide, and not inside a box that scrolls itself
                 if (e.getBoundingClientRect().right <= width + 1 || e.closest('pre, .sourceCode, mjx-container')) continue;
-                let s = e.parentElement; while (s && !['auto', 'scroll', 'hidden'].includes(getComputedStyle(s).overflowX)) s = s.parentElement;
+                let s = e.parentElement; while (s && !clips(s)) s = s.parentElement;
                 if (!s) wide.push(`<${e.tagName.toLowerCase()}> ${e.textContent.slice(0, 50)}`); }
-            return {page: document.scrollingElement.scrollWidth, wide: wide.slice(-3)}; }""", PHONE['viewport']['width'])
+            return {page: document.scrollingElement.scrollWidth, wide: wide.slice(-3)}; }""",
+            PHONE['viewport']['width'])
         assert got['page'] <= PHONE['viewport']['width'], (
             f"{name}: on a {PHONE['viewport']['width']} px wide phone the page is {got['page']} px wide (it scrolls "
             f"sideways, or the browser zooms out), because of: {got['wide']}")
