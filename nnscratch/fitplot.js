@@ -45,7 +45,8 @@ export function pyFloat(v, g = false) {
   const t = String(v); return t.includes('.') ? t : t + '.0';
 }
 const fmt = v => (v !== 0 && (Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3)) ? v.toExponential(2) : String(+v.toPrecision(4));
-const NOT_ANSWERING_MS = 1000;  // no reply from the kernel for this long: say so (and keep drawing)
+const NOT_ANSWERING_MS = 1000;
+const SAY_MS = 300;  // the canvas's description and the spoken loss change at most about 3 times a second  // no reply from the kernel for this long: say so (and keep drawing)
 
 function ticks(lo, hi, n) {  // about n round numbers between lo and hi
   const raw = (hi - lo) / n, mag = Math.pow(10, Math.floor(Math.log10(raw))), r = raw / mag;
@@ -106,7 +107,7 @@ function render({ model, el: host }) {
   }
   for (const n of names) {
     const row = el('div', 'nns-row'), input = el('input'), out = el('span', 'nns-val'), arrow = el('span', 'nns-arrow');
-    input.type = 'range'; input.setAttribute('aria-label', n);
+    input.type = 'range'; input.setAttribute('aria-label', `parameter ${n}`);
     input.addEventListener('keydown', sliderKey);
     input.addEventListener('input', () => {
       out.textContent = fmt(+input.value); running = 0; root.dataset.confirmed = '0';
@@ -118,7 +119,7 @@ function render({ model, el: host }) {
     side.append(row); rows[n] = { input, out, arrow };
   }
   const lrRow = el('div', 'nns-row'), lr = el('input', 'nns-lr');
-  lr.type = 'number'; lr.step = 'any'; lr.min = '0'; lr.setAttribute('aria-label', 'learning rate');
+  lr.type = 'number'; lr.step = 'any'; lr.min = '0'; lr.setAttribute('aria-label', 'learning rate (lr)');
   lr.addEventListener('change', () => { const v = parseFloat(lr.value); if (v > 0) { model.set('lr', v); model.save_changes(); } });
   lrRow.append(el('span', 'nns-name', 'lr'), lr);
   const btns = el('div', 'nns-row'), stepB = el('button', 'nns-step', 'Step'), runB = el('button', 'nns-run', 'Run');
@@ -127,10 +128,15 @@ function render({ model, el: host }) {
     if (running > 0) { running = 0; } else { running = model.get('run_steps'); model.send({ op: 'step' }); }
     runB.textContent = running > 0 ? 'Stop' : 'Run';
   });
+  stepB.setAttribute('aria-label', 'Step: one step of gradient descent');
+  runB.setAttribute('aria-label', 'Run or stop gradient descent');
   btns.append(stepB, runB);
   if (!model.get('descent')) lrRow.style.display = btns.style.display = 'none';  // sliders only: no gradient shown
-  const lossEl = el('div', 'nns-loss'), msg = el('div', 'nns-msg');
-  side.append(lrRow, btns, lossEl, msg);
+  const lossEl = el('div', 'nns-loss'), msg = el('div', 'nns-msg'), live = el('div', 'nns-live');
+  // for a screen reader: the canvas is a picture with a description, and the loss is said, politely, when it settles
+  canvas.setAttribute('role', 'img');
+  live.setAttribute('aria-live', 'polite'); msg.setAttribute('aria-live', 'polite');
+  side.append(lrRow, btns, lossEl, msg, live);
   root.append(canvas, side);
   // Keys typed here are for the widget, not for the notebook, whose command mode binds the arrow keys (and more) to
   // whatever element has the focus. JupyterLab looks for its shortcuts as a key press bubbles up to the page, so
@@ -167,7 +173,23 @@ function render({ model, el: host }) {
     c.fillText(`${title ? title + ' · ' : ''}${name}: ${fmt(loss)}`, (M.l + W - M.r) / 2, 16);
     lossEl.textContent = `${name}: ${fmt(loss)}`; lossEl.dataset.loss = loss;
     root.dataset.source = source; root.dataset.drawn = ++drawn;
+    describeSoon(loss);
   }
+
+  // The canvas's description and the live loss follow the sliders at most SAY_MS apart (a drag would flood a
+  // screen reader otherwise), and always end on the last state
+  let sayTimer = null, sayLoss = NaN;
+  function describe() {
+    sayTimer = null;
+    const p = sliderValues(), name = model.get('loss_name'), title = model.get('title');
+    const curve = family === 'quad' ? `the parabola ${fmt(p[0])}x² + ${fmt(p[1])}x + ${fmt(p[2])}`
+      : family === 'relus' ? `a sum of ${p.length / 2} ReLUs` : 'the curve';
+    const text = `${title ? title + ': ' : ''}${model.get('x').length} data points and ${curve} (${names.map((n, i) =>
+      `${n} = ${fmt(p[i])}`).join(', ')}); ${name} ${fmt(sayLoss)}`;
+    canvas.setAttribute('aria-label', text);
+    live.textContent = `${name} ${fmt(sayLoss)}`;
+  }
+  function describeSoon(loss) { sayLoss = loss; if (sayTimer === null) sayTimer = setTimeout(describe, SAY_MS); }
 
   function update() {  // everything on screen from the model's state (what Python sent)
     const vals = model.get('values'), ranges = model.get('ranges'), grads = model.get('grads');
@@ -199,8 +221,9 @@ function render({ model, el: host }) {
   };
   model.on('change:frame', onFrame);
   update();
+  clearTimeout(sayTimer); describe();
   host.append(root);
-  return () => { clearTimeout(answerTimer); model.off('change:frame', onFrame); };
+  return () => { clearTimeout(answerTimer); clearTimeout(sayTimer); model.off('change:frame', onFrame); };
 }
 
 // On a page without a kernel (the docs site): the same widget over a stand-in model that computes with the twins,
