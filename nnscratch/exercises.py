@@ -221,7 +221,7 @@ def compare(name, got, want, rtol=1e-5, atol=1e-6):
     rtol, atol = _tolerance(got, want, rtol, atol)
     if got.shape != want.shape: return _shape_mistake(name, got, want, rtol, atol)
     diff = (got - want).abs().max().item() if want.numel() else 0.
-    close = bool(torch.allclose(got, want, rtol, atol))
+    close = bool(torch.allclose(got, want, rtol, atol, equal_nan=True))  # NaN where the right answer has NaN is right
     row = f"{name:<14} | exact: {torch.equal(got, want)!s:5} | approx: {close!s:5} | maxdiff: {diff:.2e}"
     if close: return None, row, ''
     if not torch.isfinite(got).all() and torch.isfinite(want).all(): return 'nan', row, f"{name} contains NaN or infinity"
