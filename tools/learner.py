@@ -356,7 +356,8 @@ def check(paths):
         found = audit(p, checkers)
         total += len(found)
         kinds = Counter(k for k, _, _ in found)
-        print(f"{Path(p).relative_to(REPO) if Path(p).is_absolute() else p}: {len(found)}" +
+        p = Path(p)
+        print(f"{p.relative_to(REPO) if p.is_relative_to(REPO) else p}: {len(found)}" +
               (' (' + ', '.join(f"{k} {n}" for k, n in kinds.most_common()) + ')' if found else ''))
         for k, i, what in found[:200]: print(f"    cell {i:3}  {k}: {what}")
     print(f"learner's notebooks: {total} things of the workshop in {len(paths)} notebooks")
