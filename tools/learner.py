@@ -345,7 +345,8 @@ def audit(path, checkers):
                 elif f == 'warn' and re.search(r'Deprecat', seg): add('deprecation shim', i, seg)
         if re.search(r'DeprecationWarning|deprecated alias', s) and not any(k == 'deprecation shim' and j == i for k, j, _ in found):
             add('deprecation shim', i, next(l for l in s.splitlines() if re.search(r'Deprecat|deprecated', l)))
-        if section == 'Exercises': ex_code.append(i)
+        only_imports = t is not None and t.body and all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in t.body)
+        if section == 'Exercises' and not only_imports: ex_code.append(i)  # the checkers' import line is no exercise
     extra = len(ex_code) - exercises
     if extra > 0: add(f'Exercises section: {len(ex_code)} code cells for {exercises} exercises', ex_code[-1], f'{extra} more code cells than exercises')
     return found
