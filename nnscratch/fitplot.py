@@ -173,10 +173,10 @@ class FitPlot(anywidget.AnyWidget):
 def _js_literal(v): return json.dumps(v).replace('</', '<\\/')  # a JavaScript literal that cannot close the <script>
 
 def static_html(w, png):
-    "HTML that shows `w` on a page without a kernel, curve and loss computed in the browser; None without twins"
+    "HTML that shows `w` without a kernel: curve, loss and gradient computed in the browser; None without twins"
     if not (w.twin and w.loss_twin): return None
     state = {k: getattr(w, k) for k in ('names', 'values', 'ranges', 'x', 'y', 'xs', 'curve', 'ylim', 'title', 'loss',
-                                         'loss_name', 'lr', 'run_steps', 'twin', 'loss_twin')}
+                                         'loss_name', 'lr', 'run_steps', 'descent', 'twin', 'loss_twin')}
     uid = f"nns-static-{w.model_id}"
     js = _js_literal(_JS.read_text(encoding='utf-8'))  # fitplot.js as it is, imported from a blob URL
     script = (f"const host = document.getElementById({_js_literal(uid)});\n"

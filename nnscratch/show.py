@@ -47,12 +47,24 @@ def sliders(**params):
 
 # Keys pressed on a focused slider are for the slider, but Notebook 7 matches its command-mode shortcuts (the arrow
 # keys among them) against the focused element before the slider sees the key, and skips elements marked
-# data-lm-suppress-shortcuts. Once per page, mark whatever takes the focus inside a slider box.
+# data-lm-suppress-shortcuts. Once per page, mark whatever takes the focus inside a slider box. And give each slider
+# of a box, and its editable readout, the name a screen reader says: ipywidgets shows the label (`a`) beside the
+# slider but does not tie it to it.
 _SLIDER_KEYS = """<script data-nnscratch="slider-keys">
 if (!window.__nnscratchSliderKeys) { window.__nnscratchSliderKeys = true;
   document.addEventListener('focusin', e => { const t = e.target;
     if (t instanceof Element && t.closest('.widget-interact')) t.setAttribute('data-lm-suppress-shortcuts', 'true');
-  }, true); }
+  }, true);
+  const name = () => { for (const row of document.querySelectorAll('.widget-interact .widget-slider')) {
+    const label = row.querySelector('.widget-label'), text = label && label.textContent.trim();
+    if (!text) continue;
+    for (const s of row.querySelectorAll('[role=slider], input')) if (!s.hasAttribute('aria-label')) s.setAttribute('aria-label', text);
+    for (const r of row.querySelectorAll('.widget-readout')) if (!r.hasAttribute('aria-label')) r.setAttribute('aria-label', `${text}, value`);
+  } };
+  let queued = false;  // at most once a frame, however busy the page
+  new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; name(); }); } })
+    .observe(document.body, { childList: true, subtree: true });
+  name(); }
 </script>"""
 
 def still_bundle(w, draw):
