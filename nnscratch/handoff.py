@@ -9,6 +9,7 @@ __all__ = ['to_torch', 'digits_dls', 'check_to_torch', 'check_learner', 'check_t
 import warnings
 import torch
 from torch import nn
+import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 from .mlp import Linear, ReLU, Sequential
 from .norm import BatchNorm, LayerNorm
@@ -174,7 +175,7 @@ def _train_ref(model, dl, opt, epochs, accum, divide=True, zero_each=False, no_z
     for epoch in range(1 if one_epoch else epochs):
         for i, (xb, yb) in enumerate(dl, 1):
             if zero_each: opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(xb), yb)
+            loss = F.cross_entropy(model(xb), yb)
             (loss/accum if divide else loss).backward()
             if i % accum == 0:
                 opt.step()
@@ -203,15 +204,15 @@ def check_train(fn):
     for k in range(len(_TRAIN_CASES)):
         model, dl, opt, epochs, accum, (X, y), case = _train_case(k)
         before = [p.detach().clone() for p in model.parameters()]
-        loss0 = torch.nn.functional.cross_entropy(model(X), y).item()
+        loss0 = F.cross_entropy(model(X), y).item()
         _, err = attempt(fn, model, dl, opt, epochs, accum, what='`my_train`')
         if err: return wrong(f"{err} ({case})", rows, "for each epoch, each batch (xb, yb) in dl: the loss, "
                              "backward(), and a step every accum batches")
         got, want = [p.detach().clone() for p in model.parameters()], _after(k)
         if len(got) != len(want) or any(a.shape != b.shape for a, b in zip(got, want)):
             return wrong(f"the model's parameters changed shape or number ({case})", rows, "train the model in place")
-        with torch.no_grad(): loss1, loss2 = (torch.nn.functional.cross_entropy(model(X), y).item(),
-                                              torch.nn.functional.cross_entropy(_forward(k, want, X), y).item())
+        with torch.no_grad(): loss1, loss2 = (F.cross_entropy(model(X), y).item(),
+                                              F.cross_entropy(_forward(k, want, X), y).item())
         rows.append(f"case {k + 1}          | loss before {loss0:.4f}, after: yours {loss1:.4f}, expected {loss2:.4f}")
         if all(torch.equal(a, b) for a, b in zip(got, before)):
             return wrong(f"the parameters did not move ({case})", rows,

@@ -560,3 +560,84 @@ def _flat_loss():
     return CrossEntropyLossFlat()
 RIGHT['check_bce_backward']['autograd'] = _bce_autograd
 RIGHT['check_learner']["fastai's CrossEntropyLossFlat"] = _learner(loss_func=_flat_loss)
+
+# ---- 11 optim: RMSProp with momentum (exercise 3)
+def _rms(v_of=lambda v, g, a: a*v + (1 - a)*g*g, buf=lambda b, d, mu: mu*b + d, step=lambda b, d, mu: b,
+         lr_fixed=None, alpha_fixed=None, order=lambda p, v, b: (p, v, b), dtype=None):
+    "An RMSProp-with-momentum step with one piece swapped for a variant"
+    def my_rmsprop_step(p, g, v, b, lr, alpha, eps, momentum):
+        if dtype is not None: p, g, v, b = (x.to(dtype) for x in (p, g, v, b))
+        lr, alpha = lr_fixed or lr, alpha_fixed or alpha
+        v = v_of(v, g, alpha)
+        d = g/(v.sqrt() + eps)
+        b = buf(b, d, momentum)
+        return order(p - lr*step(b, d, momentum), v, b)
+    return my_rmsprop_step
+
+def _rms_numpy(p, g, v, b, lr, alpha, eps, momentum):
+    p, g, v, b = (x.numpy() for x in (p, g, v, b))
+    v = alpha*v + (1 - alpha)*g**2
+    b = momentum*b + g/(np.sqrt(v) + eps)
+    return p - lr*b, v, b
+
+WRONG['check_rmsprop'] = {
+    'alpha hard-coded to 0.99': _rms(alpha_fixed=0.99),
+    'lr hard-coded to 0.01': _rms(lr_fixed=0.01),
+    'v averages |g|, not g²': _rms(v_of=lambda v, g, a: (a*v + (1 - a)*g.abs())**2),
+    'a dampened buffer': _rms(buf=lambda b, d, mu: mu*b + (1 - mu)*d),
+    'Nesterov-style step': _rms(step=lambda b, d, mu: d + mu*b),
+    'returns (p, b, v)': _rms(order=lambda p, v, b: (p, b, v)),
+    'v from the mean of g² over the tensor': _rms(v_of=lambda v, g, a: a*v + (1 - a)*(g*g).mean())}
+RIGHT['check_rmsprop'] = {
+    'addcmul and addcdiv': lambda p, g, v, b, lr, alpha, eps, momentum: (
+        lambda v2: (lambda b2: (torch.add(p, b2, alpha=-lr), v2, b2))(torch.addcdiv(momentum*b, g, v2.sqrt() + eps)))(
+        torch.addcmul(alpha*v, g, g, value=1 - alpha)),
+    'float32': _rms(dtype=torch.float32),
+    'NumPy': _rms_numpy}
+
+# ---- 12 handoff: a training loop with gradient accumulation (exercise 3)
+def _loop(step_when=lambda i, accum: i % accum == 0, scale=lambda loss, xb, accum: loss/accum, before_step=None,
+          epochs_of=lambda e: e, loader=lambda dl: dl, zero=lambda model, opt: opt.zero_grad(), lr_times=None):
+    "A training loop with gradient accumulation, with one piece swapped for a variant"
+    def my_train(model, dl, opt, epochs, accum):
+        if lr_times:
+            for gr in opt.param_groups: gr['lr'] *= lr_times(accum)
+        for epoch in range(epochs_of(epochs)):
+            for i, (xb, yb) in enumerate(loader(dl), 1):
+                scale(F.cross_entropy(model(xb), yb), xb, accum).backward()
+                if step_when(i, accum):
+                    if before_step: before_step(model)
+                    opt.step(); zero(model, opt)
+    return my_train
+
+def _own_loader(dl):
+    return torch.utils.data.DataLoader(dl.dataset, batch_size=dl.batch_size, shuffle=True,
+                                       generator=torch.Generator().manual_seed(123))
+
+def _train_one_backward(model, dl, opt, epochs, accum):
+    "The group's losses summed, then one backward per step"
+    for _ in range(epochs):
+        group = []
+        for xb, yb in dl:
+            group.append(F.cross_entropy(model(xb), yb))
+            if len(group) == accum:
+                opt.zero_grad(set_to_none=False); (torch.stack(group).mean()).backward(); opt.step(); group = []
+
+def _train_counter(model, dl, opt, epochs, accum):
+    "A global counter, model.zero_grad() before each group's first backward, nn.CrossEntropyLoss"
+    n, crit = 0, nn.CrossEntropyLoss()
+    for _ in range(epochs):
+        for xb, yb in dl:
+            if n % accum == 0: model.zero_grad()
+            (crit(model(xb), yb)/accum).backward(); n += 1
+            if n % accum == 0: opt.step()
+
+WRONG['check_train'] = {
+    'steps after the first batch of each group': _loop(step_when=lambda i, accum: (i - 1) % accum == 0),
+    'divides by the batch size': _loop(scale=lambda loss, xb, accum: loss/len(xb)),
+    'learning rate times accum': _loop(lr_times=lambda accum: accum),
+    'clips the gradients': _loop(before_step=lambda model: torch.nn.utils.clip_grad_norm_(model.parameters(), 0.1)),
+    'its own shuffle': _loop(loader=_own_loader),
+    'one epoch too many': _loop(epochs_of=lambda e: e + 1),
+    'zero_grad on a new optimizer': _loop(zero=lambda model, opt: None)}
+RIGHT['check_train'] = {'one backward per group': _train_one_backward, 'a global counter': _train_counter}
