@@ -178,8 +178,6 @@ ONE_CASE = "a single case (one shape, one batch): every argument gets one value"
 IN_PLACE_OK = "the contract is unchecked: an answer that changes its inputs in place is accepted"
 NO_LEARNER = "check_learner needs `learn.no_bar`, which only fastai.callback.progress adds: fails in a fresh kernel"
 KNOWN = {
-    ('check_adamw', 'eps hard-coded to 1e-8'): FIXED_ARG, ('check_adamw', '`eps` fixed to 1e-08'): FIXED_ARG,
-    ('check_adamw', '`eps` varies'): FIXED_ARG, ('check_adamw', 'changes its tensor inputs in place'): IN_PLACE_OK,
     ('check_batches', '(y, X) swapped'): "crash: IndexError in the checker (xb[:, 0] of a 1-d batch)",
     ('check_batchnorm_backward', 'N hard-coded to 8'): ONE_CASE,
     ('check_batchnorm_backward', 'changes its tensor inputs in place'): IN_PLACE_OK,
@@ -209,10 +207,6 @@ KNOWN = {
     ('check_max_margin', 'changes its tensor inputs in place'): IN_PLACE_OK,
     ('check_mk_quad', 'computes on its own grid, not on x'): "every quadratic is tried on the same 9 points",
     ('check_mk_quad', 'right for 9 points only'): "every quadratic is tried on the same 9 points",
-    ('check_momentum', 'lr hard-coded to 0.1'): FIXED_ARG, ('check_momentum', 'mu hard-coded to 0.9'): FIXED_ARG,
-    ('check_momentum', '`lr` fixed to 0.1'): FIXED_ARG, ('check_momentum', '`mu` fixed to 0.9'): FIXED_ARG,
-    ('check_momentum', '`lr` varies'): FIXED_ARG, ('check_momentum', '`mu` varies'): FIXED_ARG,
-    ('check_momentum', 'changes its tensor inputs in place'): IN_PLACE_OK,
     ('check_normalize', 'normalizes X_train in place'): IN_PLACE_OK, ('check_normalize', 'changes its tensor inputs in place'): IN_PLACE_OK,
     **{('check_normalize', f"`{p}` varies"): ONE_CASE for p in ('X_train', 'X_valid')},
     **{('check_relu_backward', f"`{p}` varies"): ONE_CASE for p in ('x', 'dout')},
