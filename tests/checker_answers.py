@@ -466,20 +466,6 @@ WRONG = {
         'betas hard-coded': _adamw(betas_fixed=(0.9, 0.999)),
         'weight decay hard-coded to 0.01': _adamw(wd_fixed=0.01),
         'eps 1e-3': _adamw(eps_fixed=1e-3)},
-    'check_learner': {
-        'an accuracy that sums': _learner(metrics=lambda: [accuracy]),
-        'an accuracy that is always 1': _learner(metrics=lambda: [_always_one]),
-        'a new model of the same shape': _learner(model=lambda m: nn.Sequential(nn.Linear(6, 3))),
-        'label smoothing': _learner(loss_func=lambda: nn.CrossEntropyLoss(label_smoothing=0.1)),
-        'summed loss': _learner(loss_func=lambda: nn.CrossEntropyLoss(reduction='sum')),
-        'the model wrapped': _learner(model=lambda m: nn.Sequential(m))},
-    'check_to_torch': {
-        'bias=False': _to_torch(_lin_nobias),
-        'shares the weights instead of copying': _to_torch(_lin_shared),
-        'right for a 5-4-3 model only': _to_torch_fixed,
-        'LeakyReLU': _to_torch(_lin_copy, relu=nn.LeakyReLU),
-        'layers reversed': _to_torch(_lin_copy, order=lambda ls: ls[::-1]),
-        'a list of layers': lambda model: [_lin_copy(l) if not isinstance(l, ReLU) else nn.ReLU() for l in model.layers]},
 }
 
 RIGHT = {
@@ -543,8 +529,6 @@ RIGHT = {
     'check_nesterov': {'torch.add': _momentum(lambda p, g, v, lr, mu: (torch.add(p, torch.add(g, torch.add(g, v, alpha=mu), alpha=mu), alpha=-lr), torch.add(g, v, alpha=mu))),
                        'float32': _momentum(lambda p, g, v, lr, mu: (p.float() - lr*(g.float() + mu*(mu*v.float() + g.float())), mu*v.float() + g.float()))},
     'check_adamw': {'in place': _adamw_inplace, 'float32': _adamw(dtype=torch.float32)},
-    'check_learner': {"fastai's CrossEntropyLossFlat": None, 'F.cross_entropy': _learner(loss_func=lambda: F.cross_entropy)},
-    'check_to_torch': {'load_state_dict': _to_torch(_lin_state), 'named layers': _to_torch_dict},
 }
 
 def _bce_autograd(z, t):
@@ -559,7 +543,6 @@ def _flat_loss():
     from fastai.losses import CrossEntropyLossFlat
     return CrossEntropyLossFlat()
 RIGHT['check_bce_backward']['autograd'] = _bce_autograd
-RIGHT['check_learner']["fastai's CrossEntropyLossFlat"] = _learner(loss_func=_flat_loss)
 
 # ---- 11 optim: RMSProp with momentum (exercise 3)
 def _rms(v_of=lambda v, g, a: a*v + (1 - a)*g*g, buf=lambda b, d, mu: mu*b + d, step=lambda b, d, mu: b,
@@ -641,3 +624,34 @@ WRONG['check_train'] = {
     'one epoch too many': _loop(epochs_of=lambda e: e + 1),
     'zero_grad on a new optimizer': _loop(zero=lambda model, opt: None)}
 RIGHT['check_train'] = {'one backward per group': _train_one_backward, 'a global counter': _train_counter}
+
+# ---- 12 handoff: back from PyTorch (exercise 1)
+from nnscratch.handoff import Sequential, Linear as _OurLinear
+
+def _from(W=lambda m: m.weight.detach().T.clone(), b=lambda m, k: m.bias.detach().clone() if m.bias is not None else None,
+          order=lambda ls: ls, relu_after_last=False):
+    "my_from_torch with one piece swapped for a variant"
+    def my_from_torch(net):
+        layers, k = [], 0
+        for m in net:
+            if isinstance(m, nn.ReLU): layers.append(ReLU()); continue
+            l = _OurLinear(m.in_features, m.out_features)
+            if W is not None: l.W = W(m)
+            bb = b(m, k); k += 1
+            if bb is not None: l.b = bb
+            layers.append(l)
+        if relu_after_last: layers.append(ReLU())
+        return Sequential(*order(layers))
+    return my_from_torch
+
+WRONG['check_from_torch'] = {
+    'layers reversed': _from(order=lambda ls: ls[::-1]),
+    'keeps our random W': _from(W=None),
+    'b of ones for bias=False': _from(b=lambda m, k: m.bias.detach().clone() if m.bias is not None else torch.ones(m.out_features)),
+    'a ReLU after the last layer too': _from(relu_after_last=True),
+    'the first bias for every layer': lambda net: _from(b=lambda m, k: torch.zeros(m.out_features) + float(net[0].bias[0]))(net),
+    'the network itself': lambda net: net}
+RIGHT['check_from_torch'] = {
+    'a contiguous transpose': _from(W=lambda m: m.weight.T.contiguous().detach()),
+    'through float64': _from(W=lambda m: m.weight.detach().double().T.float(), b=lambda m, k: None if m.bias is None else m.bias.detach().double().float()),
+    'from Python lists': _from(W=lambda m: torch.tensor(m.weight.T.tolist()), b=lambda m, k: None if m.bias is None else torch.tensor(m.bias.tolist()))}
