@@ -517,13 +517,13 @@ WRONG = {
         'median of the passes': _avg(_probs, combine=lambda ps: ps.median(0).values),
         'geometric mean': _avg(_probs, combine=lambda ps: ps.log().mean(0).exp()),
         'one-hot votes': _avg(lambda m, X: F.one_hot(m.forward(X).argmax(1), 3).float())},
-    'check_momentum': {
-        'lr hard-coded to 0.1': _momentum(lambda p, g, v, lr, mu: (p - 0.1*(mu*v + g), mu*v + g)),
-        'mu hard-coded to 0.9': _momentum(lambda p, g, v, lr, mu: (p - lr*(0.9*v + g), 0.9*v + g)),
-        'Nesterov': _momentum(lambda p, g, v, lr, mu: (p - lr*(g + mu*(mu*v + g)), mu*v + g)),
-        'returns (v, p)': _momentum(lambda p, g, v, lr, mu: (mu*v + g, p - lr*(mu*v + g))),
-        'mu squared': _momentum(lambda p, g, v, lr, mu: (p - lr*(mu*mu*v + g), mu*mu*v + g)),
-        'v = mu*(v + g)': _momentum(lambda p, g, v, lr, mu: (p - lr*mu*(v + g), mu*(v + g)))},
+    'check_nesterov': {
+        'lr hard-coded to 0.1': _momentum(lambda p, g, v, lr, mu: (p - 0.1*(g + mu*(mu*v + g)), mu*v + g)),
+        'mu hard-coded to 0.9': _momentum(lambda p, g, v, lr, mu: (p - lr*(g + 0.9*(0.9*v + g)), 0.9*v + g)),
+        'returns (v, p)': _momentum(lambda p, g, v, lr, mu: (mu*v + g, p - lr*(g + mu*(mu*v + g)))),
+        'mu squared in the look-ahead': _momentum(lambda p, g, v, lr, mu: (p - lr*(g + mu*mu*(mu*v + g)), mu*v + g)),
+        'v = mu*(v + g)': _momentum(lambda p, g, v, lr, mu: (p - lr*(g + mu*mu*(v + g)), mu*(v + g))),
+        'steps along mu*v only': _momentum(lambda p, g, v, lr, mu: (p - lr*mu*(mu*v + g), mu*v + g))},
     'check_adamw': {
         'eps hard-coded to 1e-8': _adamw(eps_fixed=1e-8),
         'bias correction at t = 1 always': _adamw(t_fixed=1),
@@ -531,20 +531,6 @@ WRONG = {
         'betas hard-coded': _adamw(betas_fixed=(0.9, 0.999)),
         'weight decay hard-coded to 0.01': _adamw(wd_fixed=0.01),
         'eps 1e-3': _adamw(eps_fixed=1e-3)},
-    'check_learner': {
-        'an accuracy that sums': _learner(metrics=lambda: [accuracy]),
-        'an accuracy that is always 1': _learner(metrics=lambda: [_always_one]),
-        'a new model of the same shape': _learner(model=lambda m: nn.Sequential(nn.Linear(6, 3))),
-        'label smoothing': _learner(loss_func=lambda: nn.CrossEntropyLoss(label_smoothing=0.1)),
-        'summed loss': _learner(loss_func=lambda: nn.CrossEntropyLoss(reduction='sum')),
-        'the model wrapped': _learner(model=lambda m: nn.Sequential(m))},
-    'check_to_torch': {
-        'bias=False': _to_torch(_lin_nobias),
-        'shares the weights instead of copying': _to_torch(_lin_shared),
-        'right for a 5-4-3 model only': _to_torch_fixed,
-        'LeakyReLU': _to_torch(_lin_copy, relu=nn.LeakyReLU),
-        'layers reversed': _to_torch(_lin_copy, order=lambda ls: ls[::-1]),
-        'a list of layers': lambda model: [_lin_copy(l) if not isinstance(l, ReLU) else nn.ReLU() for l in model.layers]},
 }
 
 RIGHT = {
@@ -595,11 +581,9 @@ RIGHT = {
                                'masked_fill': lambda d, k, p: d.masked_fill(~k, 0.) / (1 - p)},
     'check_mask_average': {'a running sum': lambda model, X, K: _avg(_probs, combine=lambda ps: sum(ps) / len(ps))(model, X, K),
                            'torch.mean of a list': lambda model, X, K: _avg(_probs, combine=lambda ps: torch.mean(ps, dim=0))(model, X, K)},
-    'check_momentum': {'torch.add': _momentum(lambda p, g, v, lr, mu: (torch.add(p, torch.add(g, v, alpha=mu), alpha=-lr), torch.add(g, v, alpha=mu))),
-                       'float32': _momentum(lambda p, g, v, lr, mu: (p.float() - lr*(mu*v.float() + g.float()), mu*v.float() + g.float()))},
+    'check_nesterov': {'torch.add': _momentum(lambda p, g, v, lr, mu: (torch.add(p, torch.add(g, torch.add(g, v, alpha=mu), alpha=mu), alpha=-lr), torch.add(g, v, alpha=mu))),
+                       'float32': _momentum(lambda p, g, v, lr, mu: (p.float() - lr*(g.float() + mu*(mu*v.float() + g.float())), mu*v.float() + g.float()))},
     'check_adamw': {'in place': _adamw_inplace, 'float32': _adamw(dtype=torch.float32)},
-    'check_learner': {"fastai's CrossEntropyLossFlat": None, 'F.cross_entropy': _learner(loss_func=lambda: F.cross_entropy)},
-    'check_to_torch': {'load_state_dict': _to_torch(_lin_state), 'named layers': _to_torch_dict},
 }
 
 def _bce_autograd(z, t):
@@ -615,3 +599,115 @@ RIGHT['check_learner']["fastai's CrossEntropyLossFlat"] = _learner(loss_func=_fl
 
 WRONG.update(WRONG_E)
 RIGHT.update(RIGHT_E)
+
+# ---- 11 optim: RMSProp with momentum (exercise 3)
+def _rms(v_of=lambda v, g, a: a*v + (1 - a)*g*g, buf=lambda b, d, mu: mu*b + d, step=lambda b, d, mu: b,
+         lr_fixed=None, alpha_fixed=None, order=lambda p, v, b: (p, v, b), dtype=None):
+    "An RMSProp-with-momentum step with one piece swapped for a variant"
+    def my_rmsprop_step(p, g, v, b, lr, alpha, eps, momentum):
+        if dtype is not None: p, g, v, b = (x.to(dtype) for x in (p, g, v, b))
+        lr, alpha = lr_fixed or lr, alpha_fixed or alpha
+        v = v_of(v, g, alpha)
+        d = g/(v.sqrt() + eps)
+        b = buf(b, d, momentum)
+        return order(p - lr*step(b, d, momentum), v, b)
+    return my_rmsprop_step
+
+def _rms_numpy(p, g, v, b, lr, alpha, eps, momentum):
+    p, g, v, b = (x.numpy() for x in (p, g, v, b))
+    v = alpha*v + (1 - alpha)*g**2
+    b = momentum*b + g/(np.sqrt(v) + eps)
+    return p - lr*b, v, b
+
+WRONG['check_rmsprop'] = {
+    'alpha hard-coded to 0.99': _rms(alpha_fixed=0.99),
+    'lr hard-coded to 0.01': _rms(lr_fixed=0.01),
+    'v averages |g|, not g²': _rms(v_of=lambda v, g, a: (a*v + (1 - a)*g.abs())**2),
+    'a dampened buffer': _rms(buf=lambda b, d, mu: mu*b + (1 - mu)*d),
+    'Nesterov-style step': _rms(step=lambda b, d, mu: d + mu*b),
+    'returns (p, b, v)': _rms(order=lambda p, v, b: (p, b, v)),
+    'v from the mean of g² over the tensor': _rms(v_of=lambda v, g, a: a*v + (1 - a)*(g*g).mean())}
+RIGHT['check_rmsprop'] = {
+    'addcmul and addcdiv': lambda p, g, v, b, lr, alpha, eps, momentum: (
+        lambda v2: (lambda b2: (torch.add(p, b2, alpha=-lr), v2, b2))(torch.addcdiv(momentum*b, g, v2.sqrt() + eps)))(
+        torch.addcmul(alpha*v, g, g, value=1 - alpha)),
+    'float32': _rms(dtype=torch.float32),
+    'NumPy': _rms_numpy}
+
+# ---- 12 handoff: a training loop with gradient accumulation (exercise 3)
+def _loop(step_when=lambda i, accum: i % accum == 0, scale=lambda loss, xb, accum: loss/accum, before_step=None,
+          epochs_of=lambda e: e, loader=lambda dl: dl, zero=lambda model, opt: opt.zero_grad(), lr_times=None):
+    "A training loop with gradient accumulation, with one piece swapped for a variant"
+    def my_train(model, dl, opt, epochs, accum):
+        if lr_times:
+            for gr in opt.param_groups: gr['lr'] *= lr_times(accum)
+        for epoch in range(epochs_of(epochs)):
+            for i, (xb, yb) in enumerate(loader(dl), 1):
+                scale(F.cross_entropy(model(xb), yb), xb, accum).backward()
+                if step_when(i, accum):
+                    if before_step: before_step(model)
+                    opt.step(); zero(model, opt)
+    return my_train
+
+def _own_loader(dl):
+    return torch.utils.data.DataLoader(dl.dataset, batch_size=dl.batch_size, shuffle=True,
+                                       generator=torch.Generator().manual_seed(123))
+
+def _train_one_backward(model, dl, opt, epochs, accum):
+    "The group's losses summed, then one backward per step"
+    for _ in range(epochs):
+        group = []
+        for xb, yb in dl:
+            group.append(F.cross_entropy(model(xb), yb))
+            if len(group) == accum:
+                opt.zero_grad(set_to_none=False); (torch.stack(group).mean()).backward(); opt.step(); group = []
+
+def _train_counter(model, dl, opt, epochs, accum):
+    "A global counter, model.zero_grad() before each group's first backward, nn.CrossEntropyLoss"
+    n, crit = 0, nn.CrossEntropyLoss()
+    for _ in range(epochs):
+        for xb, yb in dl:
+            if n % accum == 0: model.zero_grad()
+            (crit(model(xb), yb)/accum).backward(); n += 1
+            if n % accum == 0: opt.step()
+
+WRONG['check_train'] = {
+    'steps after the first batch of each group': _loop(step_when=lambda i, accum: (i - 1) % accum == 0),
+    'divides by the batch size': _loop(scale=lambda loss, xb, accum: loss/len(xb)),
+    'learning rate times accum': _loop(lr_times=lambda accum: accum),
+    'clips the gradients': _loop(before_step=lambda model: torch.nn.utils.clip_grad_norm_(model.parameters(), 0.1)),
+    'its own shuffle': _loop(loader=_own_loader),
+    'one epoch too many': _loop(epochs_of=lambda e: e + 1),
+    'zero_grad on a new optimizer': _loop(zero=lambda model, opt: None)}
+RIGHT['check_train'] = {'one backward per group': _train_one_backward, 'a global counter': _train_counter}
+
+# ---- 12 handoff: back from PyTorch (exercise 1)
+from nnscratch.handoff import Sequential, Linear as _OurLinear
+
+def _from(W=lambda m: m.weight.detach().T.clone(), b=lambda m, k: m.bias.detach().clone() if m.bias is not None else None,
+          order=lambda ls: ls, relu_after_last=False):
+    "my_from_torch with one piece swapped for a variant"
+    def my_from_torch(net):
+        layers, k = [], 0
+        for m in net:
+            if isinstance(m, nn.ReLU): layers.append(ReLU()); continue
+            l = _OurLinear(m.in_features, m.out_features)
+            if W is not None: l.W = W(m)
+            bb = b(m, k); k += 1
+            if bb is not None: l.b = bb
+            layers.append(l)
+        if relu_after_last: layers.append(ReLU())
+        return Sequential(*order(layers))
+    return my_from_torch
+
+WRONG['check_from_torch'] = {
+    'layers reversed': _from(order=lambda ls: ls[::-1]),
+    'keeps our random W': _from(W=None),
+    'b of ones for bias=False': _from(b=lambda m, k: m.bias.detach().clone() if m.bias is not None else torch.ones(m.out_features)),
+    'a ReLU after the last layer too': _from(relu_after_last=True),
+    'the first bias for every layer': lambda net: _from(b=lambda m, k: torch.zeros(m.out_features) + float(net[0].bias[0]))(net),
+    'the network itself': lambda net: net}
+RIGHT['check_from_torch'] = {
+    'a contiguous transpose': _from(W=lambda m: m.weight.T.contiguous().detach()),
+    'through float64': _from(W=lambda m: m.weight.detach().double().T.float(), b=lambda m, k: None if m.bias is None else m.bias.detach().double().float()),
+    'from Python lists': _from(W=lambda m: torch.tensor(m.weight.T.tolist()), b=lambda m, k: None if m.bias is None else torch.tensor(m.bias.tolist()))}

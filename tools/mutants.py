@@ -207,6 +207,13 @@ MUTANTS = [
      "mhat, vhat = s['m']/(1 - b1**t), s['v']/(1 - b1**t)", "Adam's bias correction with β1 for both moments"),
     ('11_optim', 'p *= 1 - self.lr*self.weight_decay',
      'p *= 1 - self.weight_decay', 'AdamW decay not scaled by the learning rate'),
+    ('11_optim', "s['v'] = self.alpha*s['v'] + (1 - self.alpha)*g*g",
+     "s['v'] = self.alpha*s['v'] + (1 - self.alpha)*g", "RMSProp averages g, not g²"),
+    ('11_optim', "p -= self.lr*g/(s['v'].sqrt() + self.eps)",
+     "p -= self.lr*g/(s['v'] + self.eps)", "RMSProp divides by v, not its square root"),
+    ('11_optim', "for lr, mu in _NESTEROV_CASES:", "for lr, mu in _NESTEROV_CASES[:1]:", 'check_nesterov: one setting only'),
+    ('11_optim', "before = [x.clone() for x in ins]", "before = list(ins)", 'checkers: inputs changed in place go unseen (no copy)'),
+    ('11_optim', "for lr, alpha, eps, mu in _RMS_CASES:", "for lr, alpha, eps, mu in _RMS_CASES[:1]:", 'check_rmsprop: one setting only'),
     # lesson 12, the handoff
     ('12_handoff', 'with torch.no_grad(): m.weight.copy_(l.W.T); m.bias.copy_(l.b)',
      'with torch.no_grad(): m.weight.copy_(l.W.T)', 'to_torch forgets the biases'),
@@ -217,6 +224,9 @@ MUTANTS = [
     ('12_handoff', 'return DataLoaders(DataLoader(TensorDataset(*train), batch_size=bs, shuffle=True, generator=gen),',
      'return DataLoaders(DataLoader(TensorDataset(*train), batch_size=bs, shuffle=False, generator=gen),',
      'digits_dls does not shuffle the training batches'),
+    ('12_handoff', "if shares_memory(out, net):", "if False:", 'check_from_torch: a copy that shares memory accepted'),
+    ('12_handoff', "for k in range(len(_TRAIN_CASES)):", "for k in range(1):", 'check_train: one case only'),
+    ('12_handoff', "if i % accum == 0:", "if True:", "check_train's reference loop ignores accum"),
 ]
 
 # the pytest files that exercise each notebook's module (browser tests are left out: too slow for each mutant)
