@@ -325,13 +325,6 @@ def _adamw_inplace(p, g, m, v, t, lr, betas, eps, weight_decay):
     return p, m, v
 
 # ---- 12 handoff
-def _learner(loss_func=lambda: nn.CrossEntropyLoss(), metrics=None, model=lambda m: m):
-    def my_learner(dls, model_):
-        from fastai.learner import Learner
-        from fastai.metrics import accuracy
-        return Learner(dls, model(model_), loss_func=loss_func(), metrics=metrics() if metrics else accuracy)
-    return my_learner
-
 def accuracy(inp, targ):
     "Named like fastai's, but it counts the right answers instead of averaging them"
     return (inp.argmax(-1) == targ).float().sum()
@@ -590,12 +583,7 @@ def _bce_autograd(z, t):
     z = z.clone().requires_grad_()
     return torch.autograd.grad(F.binary_cross_entropy_with_logits(z, t), z)[0]
 
-
-def _flat_loss():
-    from fastai.losses import CrossEntropyLossFlat
-    return CrossEntropyLossFlat()
 RIGHT['check_bce_backward']['autograd'] = _bce_autograd
-RIGHT['check_learner']["fastai's CrossEntropyLossFlat"] = _learner(loss_func=_flat_loss)
 
 WRONG.update(WRONG_E)
 RIGHT.update(RIGHT_E)
