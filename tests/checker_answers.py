@@ -184,6 +184,15 @@ def _gauss_inplace(x, p, training, generator):
     if not training: return x
     x *= 1 + (p/(1 - p))**0.5*torch.randn(x.shape, generator=generator, dtype=x.dtype)
     return x
+def _vote(combine, K=lambda K: K):
+    "A mask vote: `combine(logits of the passes, stacked)` gives one digit per image"
+    def mask_vote(model, X, K_):
+        model.train()
+        logits = torch.stack([model.forward(X) for _ in range(K(K_))])
+        model.eval()
+        return combine(logits)
+    return mask_vote
+def _vote_counts(logits): return F.one_hot(logits.argmax(2), logits.shape[2]).sum(0)
 def _classic(mask=lambda x, p, g: torch.rand(x.shape, generator=g) >= p, train=lambda x, m, p: x*m,
              test=lambda x, p, g: x*(1 - p)):
     "The paper's dropout: `train(x, mask, p)` in training, `test(x, p, generator)` in eval mode"
@@ -431,6 +440,13 @@ WRONG = {
         'log-normal noise': _gauss(lambda x, s, g: torch.exp(s*torch.randn(x.shape, generator=g, dtype=x.dtype))),
         'one draw for the whole tensor': _gauss(lambda x, s, g: 1 + s*torch.randn(1, generator=g, dtype=x.dtype)),
         'changes x in place': _gauss_inplace},
+    'check_mask_vote': {
+        'the digit with fewest votes': _vote(lambda lg: _vote_counts(lg).argmin(1)),
+        'the geometric mean of the probabilities': _vote(lambda lg: lg.log_softmax(2).mean(0).argmax(1)),
+        'the logits summed over the passes': _vote(lambda lg: lg.sum(0).argmax(1)),
+        'K + 1 passes': _vote(lambda lg: _vote_counts(lg).argmax(1), K=lambda K: K + 1),
+        "the winner's share of the votes": _vote(lambda lg: _vote_counts(lg).max(1).values / len(lg)),
+        'votes counted over the images': _vote(lambda lg: _vote_counts(lg.transpose(0, 1)).argmax(1))},
     'check_classic_dropout': {
         'scales the kept units by 1 - p in training too': _classic(train=lambda x, m, p: x*m*(1 - p)),
         '(1 - p) squared at test time': _classic(test=lambda x, p, g: x*(1 - p)**2),
@@ -525,6 +541,11 @@ RIGHT = {
     'check_gaussian_dropout': {
         'torch.normal with tensors': _gauss(lambda x, s, g: torch.normal(torch.ones_like(x), torch.full_like(x, s), generator=g)),
         'normal_ on a new tensor': _gauss(lambda x, s, g: torch.empty_like(x).normal_(1., s, generator=g))},
+    'check_mask_vote': {
+        'bincount, image by image': _vote(lambda lg: torch.stack([torch.bincount(v, minlength=lg.shape[2]).argmax()
+                                                                 for v in lg.argmax(2).T])),
+        'scatter_add of the votes': _vote(lambda lg: torch.zeros(lg.shape[1], lg.shape[2]).scatter_add_(
+            1, lg.argmax(2).T, torch.ones(lg.shape[1], lg.shape[0])).argmax(1))},
     'check_classic_dropout': {
         'masked_fill': _classic(train=lambda x, m, p: x.masked_fill(~m, 0.)),
         'NumPy': lambda x, p, tr, g: _classic()(x, p, tr, g).numpy()},

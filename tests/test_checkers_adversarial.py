@@ -89,6 +89,8 @@ def _fingerprint(x, depth=0):
     if isinstance(x, torch.Generator): return ('generator', x.initial_seed())
     if isinstance(x, torch.nn.Module): return ('module', _fingerprint(dict(x.state_dict()), depth))
     if isinstance(x, Value): return ('Value', x.data)
+    if hasattr(x, 'layers') and hasattr(x, 'parameters'):  # a network of the course's layers: callable, not a function
+        return ('layers', _fingerprint(list(x.parameters()), depth))
     if callable(x):
         f = getattr(x, 'f', x)
         return ('function', getattr(getattr(f, '__code__', None), 'co_firstlineno', type(f).__name__))
