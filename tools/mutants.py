@@ -198,6 +198,12 @@ MUTANTS = [
      'if self.p == 0: self.scale = None; return x', 'dropout in eval mode too'),
     ('10_dropout', 'def backward(self, dout): return dout if self.scale is None else dout*self.scale',
      'def backward(self, dout): return dout', 'dropout backward ignores the mask'),
+    ('10_dropout', 'if not torch.equal(xc, x): return None, f"`{name}` changed x in place: return a new tensor and leave x as it is"',
+     'if False: return None, ""', "dropout checkers: an answer that changes x in place passes"),
+    ('10_dropout', 'if len(torch.unique(r, dim=0)) < len(r): return "some rows of x got the same random draws: each element needs its own"',
+     'if False: return ""', "dropout checkers: one mask shared by every row passes"),
+    ('10_dropout', 'if torch.equal(gen.get_state(), state0):', 'if False:',
+     "check_mask_vote: passes in eval mode not told apart"),
     # lesson 11, optimizers
     ('11_optim', "s['v'] = g.clone() if self.t == 1 else self.momentum*s['v'] + g",
      "s['v'] = g.clone() if self.t == 1 else self.momentum*s['v'] + (1 - self.momentum)*g", 'momentum with dampening'),
