@@ -106,6 +106,20 @@ def _tanh(local, forward=math.tanh):
         return out
     return my_tanh
 
+def _twice(**slip):
+    "The gradients of u = x*y, v = u + x, L = v*u by hand, with some nodes' replaced by `slip[node](x, y, grads)`"
+    def used_twice(x, y):
+        u = x * y; v = u + x
+        g = dict(L=1.0); g['v'] = u; g['u'] = v + g['v']; g['x'] = g['v'] + g['u'] * y; g['y'] = g['u'] * x
+        for k, f in slip.items(): g[k] = f(x, y, g)
+        return g
+    return used_twice
+
+def _twice_engine(x, y):
+    "The gradients by the engine's own backward"
+    xv, yv = Value(x), Value(y); u = xv * yv; v = u + xv; L = v * u; L.backward()
+    return dict(L=L.grad, v=v.grad, u=u.grad, x=xv.grad, y=yv.grad)
+
 def _tanh_exp(x):
     e = (2 * x).exp()
     return (e - 1) / (e + 1)
@@ -335,6 +349,14 @@ WRONG = {
         'only a is a child': _div(lambda a, b, g: g / b, lambda a, b, g: -a / b**2 * g, kids=lambda a, b: (a,)),
         'a float, not a Value': lambda a, b: a.data / b.data,
         'gradients swapped': _div(lambda a, b, g: -a / b**2 * g, lambda a, b, g: g / b)},
+    'check_used_twice': {
+        'du forgets the share from v, and x and y follow it': _twice(u=lambda x, y, g: x*y + x, x=lambda x, y, g: x*y + (x*y + x) * y, y=lambda x, y, g: (x*y + x) * x),
+        'dx counts the share from u twice': _twice(x=lambda x, y, g: g['v'] + 2 * g['u'] * y),
+        'dv is v': _twice(v=lambda x, y, g: x*y + x),
+        'dy uses y, not x': _twice(y=lambda x, y, g: g['u'] * y),
+        'a tuple, not a dict': lambda x, y: tuple(_twice()(x, y).values()),
+        'the engine without backward: all zeros but L': lambda x, y: dict(L=1.0, v=0.0, u=0.0, x=0.0, y=0.0),
+        'gradients as strings': lambda x, y: {k: str(v) for k, v in _twice()(x, y).items()}},
     'check_tanh': {
         '1 - t': _tanh(lambda t, x: 1 - t), 't itself': _tanh(lambda t, x: t),
         "the sigmoid's slope": _tanh(lambda t, x: t * (1 - t)), '1 - x²': _tanh(lambda t, x: 1 - x * x),
@@ -504,6 +526,9 @@ RIGHT = {
     'check_div': {'db from the quotient': _div(lambda a, b, g: g / b, lambda a, b, g: -(a / b) / b * g),
                   'the quotient rule, float32': _div(lambda a, b, g: float(torch.tensor(g, dtype=torch.float32) / b),
                                                      lambda a, b, g: float(torch.tensor(-a * g, dtype=torch.float32) / b**2))},
+    'check_used_twice': {'the engine\'s backward': _twice_engine,
+                         'float32 tensors': lambda x, y: {k: torch.tensor(v, dtype=torch.float32) for k, v in _twice()(x, y).items()},
+                         'expanded: d(x²y² + x²y)': lambda x, y: dict(L=1.0, v=x*y, u=2*x*y + x, x=2*x*y*y + 2*x*y, y=2*x*x*y + x*x)},
     'check_tanh': {'1/cosh²': _tanh(lambda t, x: 1 / math.cosh(x)**2),
                    'forward from exp': _tanh(lambda t, x: 1 - t * t, forward=lambda x: (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1))},
     'check_four_points': {'NumPy numbers': Args(np.int64(100), np.float64(0.08)), 'a 0-d tensor lr': Args(100, torch.tensor(0.08))},
