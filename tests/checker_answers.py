@@ -125,6 +125,20 @@ def _tanh_exp(x):
     return (e - 1) / (e + 1)
 
 # ---- 05 nn
+def _sig(ds_of=lambda s, o, t: 2 * (o - t) * o * (1 - o)):
+    "A sigmoid neuron's (dw, db) of the squared error, by hand, with dL/ds given by `ds_of(s, o, t)`"
+    def sigmoid_grads(w, b, x, t):
+        s = sum(wi * xi for wi, xi in zip(w, x)) + b
+        o = 1 / (1 + math.exp(-s)); ds = ds_of(s, o, t)
+        return [ds * xi for xi in x], ds
+    return sigmoid_grads
+
+def _sig_engine(w, b, x, t):
+    "The same by the engine's own backward"
+    W, B = [Value(v) for v in w], Value(b)
+    L = (sum((wi * xi for wi, xi in zip(W, x)), B).sigmoid() - t)**2; L.backward()
+    return [p.grad for p in W], B.grad
+
 def _neuron(body): return lambda w, b, x: body(w, b, x)
 def _neuron_loop(w, b, x):
     act = b
@@ -365,13 +379,14 @@ WRONG = {
     'check_four_points': {
         'too few steps': Args(5, 0.01), 'a negative lr': Args(100, -0.08), 'zero steps': Args(0, 0.1),
         'too many steps': Args(1000, 0.05), 'ReLUs die': Args(100, 0.5), 'steps as a string': Args('100', 0.08)},
-    'check_max_margin': {
-        'mean over the violating points only': lambda s, y: (1 - y * s)[y * s < 1].mean(),
-        'squared hinge': lambda s, y: ((1 - y * s).relu()**2).mean(),
-        'margin 0.5': lambda s, y: (0.5 - y * s).relu().mean(),
-        'labels taken as 0/1': lambda s, y: (1 - (2 * y - 1) * s).relu().mean(),
-        'the largest loss': lambda s, y: (1 - y * s).relu().max(),
-        'clamps from above': lambda s, y: (1 - y * s).clamp(max=0).mean()},
+    'check_sigmoid_grads': {
+        'σ(s)² for the slope': _sig(lambda s, o, t: 2 * (o - t) * (1 / (1 + math.exp(-s))) * (1 - 1 / (1 + math.exp(s)))),
+        'the target forgotten: 2o': _sig(lambda s, o, t: 2 * o * o * (1 - o)),
+        'o² for o in the slope': _sig(lambda s, o, t: 2 * (o - t) * o * o),
+        'db also times the sum of x': lambda w, b, x, t: (lambda dw, db: (dw, db * sum(x)))(*_sig()(w, b, x, t)),
+        'dw and db swapped in the pair': lambda w, b, x, t: (lambda dw, db: (db, dw))(*_sig()(w, b, x, t)),
+        'the gradient of the first weight only': lambda w, b, x, t: (lambda dw, db: ([dw[0]] + [0.0] * (len(dw) - 1), db))(*_sig()(w, b, x, t)),
+        'the loss, not its gradients': lambda w, b, x, t: ([(1 / (1 + math.exp(-(sum(a * c for a, c in zip(w, x)) + b))) - t)**2] * len(w), 0.0)},
     'check_neuron': {
         'the first two inputs only': lambda w, b, x: sum((wi * xi for wi, xi in zip(w[:2], x[:2])), b).tanh(),
         'tanh of each term': lambda w, b, x: sum((wi * xi).tanh() for wi, xi in zip(w, x)) + b,
@@ -532,9 +547,9 @@ RIGHT = {
     'check_tanh': {'1/cosh²': _tanh(lambda t, x: 1 / math.cosh(x)**2),
                    'forward from exp': _tanh(lambda t, x: 1 - t * t, forward=lambda x: (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1))},
     'check_four_points': {'NumPy numbers': Args(np.int64(100), np.float64(0.08)), 'a 0-d tensor lr': Args(100, torch.tensor(0.08))},
-    'check_max_margin': {'a loop': lambda s, y: sum(max(0., 1 - float(a * b)) for a, b in zip(s, y)) / len(s),
-                         'NumPy': lambda s, y: np.maximum(0, 1 - y.numpy() * s.numpy()).mean(),
-                         'clamp, float32': lambda s, y: torch.clamp(1 - y.float() * s.float(), min=0).mean()},
+    'check_sigmoid_grads': {'the engine\'s backward': _sig_engine,
+                            'float32 tensors': lambda w, b, x, t: tuple(torch.tensor(g, dtype=torch.float32) for g in _sig()(w, b, x, t)),
+                            'σ(s)σ(-s) for the slope': _sig(lambda s, o, t: 2 * (o - t) / (1 + math.exp(-s)) / (1 + math.exp(s)))},
     'check_neuron': {'a loop': _neuron_loop,
                      'tanh from exp': lambda w, b, x: _tanh_exp(sum((wi * xi for wi, xi in zip(w, x)), b))},
     'check_sgd_step': {'p.data += -lr * p.grad': _sgd(lambda p, lr: p.data + -lr * p.grad), 'grads zeroed by hand': _sgd_manual_zero},

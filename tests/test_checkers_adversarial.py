@@ -206,7 +206,6 @@ KNOWN = {
     ('check_mask_average', 'K hard-coded to 6'): FIXED_ARG, ('check_mask_average', '`K` fixed to 6'): FIXED_ARG,
     ('check_mask_average', 'changes its tensor inputs in place'): IN_PLACE_OK,
     **{('check_mask_average', f"`{p}` varies"): ONE_CASE for p in ('model', 'X', 'K')},
-    ('check_max_margin', 'changes its tensor inputs in place'): IN_PLACE_OK,
     ('check_mk_quad', 'computes on its own grid, not on x'): "every quadratic is tried on the same 9 points",
     ('check_mk_quad', 'right for 9 points only'): "every quadratic is tried on the same 9 points",
     ('check_momentum', 'lr hard-coded to 0.1'): FIXED_ARG, ('check_momentum', 'mu hard-coded to 0.9'): FIXED_ARG,
