@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['draw_neuron', 'draw_mlp', 'svm_loss', 'fit_mlp', 'Module', 'Neuron', 'Layer', 'MLP', 'sgd_step', 'plot_boundary',
-           'check_neuron', 'check_sgd_step', 'check_four_points', 'check_sigmoid_grads']
+           'check_neuron', 'check_decay_step', 'check_four_points', 'check_sigmoid_grads']
 
 # %% ../nbs/05_nn.ipynb #21824440
 import gc, math, random
@@ -311,38 +311,60 @@ def _torch_grads(model, loss_of):
     loss_of(forward).backward()
     return torch.stack([p.grad for p in params])
 
-def check_sgd_step(fn, lr=0.1):
-    "Check `fn(model, loss, lr)`: zero the gradients, backpropagate `loss`, then move each parameter by -lr·grad"
+_DECAY_CASES = [(3, [4, 4, 1], [0.5, 0.5, 0.5, 0.5], 0.1, 0.01),  # (seed, layers, earlier targets, lr, alpha)
+                (5, [5, 1], [0.0, 1.0, 0.0, 1.0], 0.03, 0.5)]
+
+def check_decay_step(fn):
+    "Check `fn(model, loss, lr, alpha)`: zero the gradients, backpropagate `loss`, move each p by -lr·(grad + 2·alpha·p)"
     if not callable(fn): return _not_a_function(fn)
-    model = _seeded(3, lambda: MLP(3, [4, 4, 1]))
-    _toy_loss(model, [0.5] * 4).backward()  # the gradients an earlier step leaves behind
-    before, stale = (torch.tensor([getattr(p, a) for p in model.parameters()], **_F64) for a in ('data', 'grad'))
-    X, Y = torch.tensor(_TOY[0], **_F64), torch.tensor(_TOY[1], **_F64)
-    grad = _torch_grads(model, lambda f: ((torch.stack([f(x)[0] for x in X]) - Y)**2).mean())
-    _, err = attempt(fn, model, _toy_loss(model), lr, what='`my_step`')
-    if err: return wrong(err, [], "`model` is an MLP, `loss` the `Value` to backpropagate, `lr` a number: zero the "
-                                  "gradients, backpropagate, then move each parameter's `.data`")
-    moved = torch.tensor([p.data for p in model.parameters()], **_F64) - before
-    kind, row, text = compare('moved', moved, -lr * grad)
-    if not kind: return correct([row], f"all {len(moved)} parameters moved by -lr·grad")
-    grads_now = torch.tensor([p.grad for p in model.parameters()], **_F64)
-    if not moved.any() and torch.equal(grads_now, stale):
-        return wrong("nothing changed: no parameter moved and the gradients are still the previous step's", [row],
-                     "a step has three parts: set the model's gradients to zero, backpropagate the loss, then move "
-                     "each parameter's `.data` against its gradient, by lr times it")
-    wiped = not grads_now.any()
-    msg, hint = _named(moved, {
-        "no parameter moved": (torch.zeros_like(moved),
-            "zero_grad after backward wipes the gradients: zero them first" if wiped else
-            "change each p.data in place (p.data -= ...); `p = ...` or a copy leaves the model as it was"),
-        "the parameters moved uphill, with the gradient": (lr * grad, "the sign is flipped: p.data -= lr * p.grad"),
-        "zero_grad is missing": (-lr * (grad + stale),
-            "backward adds to the gradients the previous step left: model.zero_grad() before loss.backward()"),
-        "the step used the gradients of an earlier loss": (-lr * stale, "loss.backward() is missing"),
-        "the gradients count twice": (-2 * lr * grad, "backward ran twice; once per step is enough"),
-        "each parameter moved by the whole gradient": (-grad, "the learning rate is missing: lr * p.grad")})
-    return wrong(msg or text, [row], hint or "zero the gradients, backpropagate the loss, then move each parameter by "
-                                             "-lr times its gradient")
+    X, Y, rows = torch.tensor(_TOY[0], **_F64), torch.tensor(_TOY[1], **_F64), []
+    for i, (seed, nouts, earlier, lr, alpha) in enumerate(_DECAY_CASES, 1):
+        case = f"case {i} of {len(_DECAY_CASES)}: MLP(3, {nouts}), lr={lr}, alpha={alpha}"
+        model = _seeded(seed, lambda: MLP(3, nouts))
+        _toy_loss(model, earlier).backward()  # the gradients an earlier step leaves behind
+        before, stale = (torch.tensor([getattr(p, a) for p in model.parameters()], **_F64) for a in ('data', 'grad'))
+        grad = _torch_grads(model, lambda f: ((torch.stack([f(x)[0] for x in X]) - Y)**2).mean())
+        decay = 2 * alpha * before  # the gradient of alpha·p²
+        _, err = attempt(fn, model, _toy_loss(model), lr, alpha, what='`decay_step`')
+        if err: return wrong(f"{err} ({case})", rows, "`model` is an MLP, `loss` the `Value` to backpropagate, `lr` "
+                             "and `alpha` numbers: zero the gradients, backpropagate, then move each parameter's `.data`")
+        after = [p.data for p in model.parameters()]
+        if not all(isinstance(d, numbers.Real) and not isinstance(d, bool) for d in after):
+            d = next(d for d in after if not isinstance(d, numbers.Real) or isinstance(d, bool))
+            return wrong(f"a parameter's `.data` now holds a {type(d).__name__}, not a number ({case})", rows,
+                         "p.data is the number inside the Value p: p.data -= lr * (...), with numbers on the right")
+        moved = torch.tensor(after, **_F64) - before
+        kind, row, text = compare(f"moved #{i}", moved, -lr * (grad + decay))
+        rows.append(row)
+        if not kind: continue
+        grads_now = torch.tensor([p.grad for p in model.parameters()], **_F64)
+        if not moved.any() and torch.equal(grads_now, stale):
+            return wrong(f"nothing changed: no parameter moved and the gradients are still the previous step's ({case})",
+                         rows, "a step has three parts: set the model's gradients to zero, backpropagate the loss, then "
+                         "move each parameter's `.data` by -lr times (its gradient + the penalty's gradient)")
+        msg, hint = _named(moved, {
+            "no parameter moved": (torch.zeros_like(moved),
+                "zero_grad after backward wipes the gradients: zero them first" if not grads_now.any() else
+                "change each p.data in place (p.data -= ...); `p = ...` or a copy leaves the model as it was"),
+            "the decay is missing: that is the plain step": (-lr * grad,
+                "the penalty alpha·p² adds its gradient 2·alpha·p to each parameter's gradient"),
+            "the decay has no factor 2": (-lr * (grad + decay / 2), "the gradient of alpha·p² is 2·alpha·p"),
+            "the decay pushes the parameters away from 0": (-lr * (grad - decay),
+                "the penalty grows with p², so its gradient 2·alpha·p has the sign of p, and the step subtracts it"),
+            "the decay is not scaled by the learning rate": (-lr * grad - decay,
+                "the whole gradient, grad + 2·alpha·p, is multiplied by lr"),
+            "the parameters moved uphill, with the gradient": (lr * (grad + decay), "the sign is flipped: p.data -= ..."),
+            "zero_grad is missing": (-lr * (grad + stale + decay),
+                "backward adds to the gradients the previous step left: model.zero_grad() before loss.backward()"),
+            "the step used the gradients of an earlier loss": (-lr * (stale + decay), "loss.backward() is missing"),
+            "only the decay moved the parameters, no gradient of the loss": (-lr * decay,
+                "loss.backward() is missing: after zero_grad every gradient is 0"),
+            "the gradients count twice": (-lr * (2 * grad + decay), "backward ran twice; once per step is enough"),
+            "each parameter moved by its whole gradient": (-(grad + decay), "the learning rate is missing: lr * (...)")})
+        return wrong(f"{msg or text} ({case})", rows, hint or "zero the gradients, backpropagate the loss, then move "
+                     "each parameter by -lr·(its gradient + 2·alpha·p)")
+    return correct(rows, f"every parameter moved by -lr·(grad + 2·alpha·p) in all {len(_DECAY_CASES)} cases: the step "
+                         "sgd_step takes on the loss plus alpha·Σp²")
 
 # %% ../nbs/05_nn.ipynb #xd4e8d52
 def check_four_points(steps, lr, below=0.01, max_steps=100):

@@ -145,17 +145,24 @@ def _neuron_loop(w, b, x):
     for wi, xi in zip(w, x): act = act + wi * xi
     return act.tanh()
 
-def _sgd(update, zero=True, backward=True):
-    def my_step(model, loss, lr):
+def _decay(update, zero=True, backward=True):
+    "A step with the penalty's gradient: zero_grad, backward, then `update(p, lr, alpha)` for each parameter"
+    def decay_step(model, loss, lr, alpha):
         if zero: model.zero_grad()
         if backward: loss.backward()
-        for p in model.parameters(): p.data = update(p, lr)
-    return my_step
+        for p in model.parameters(): p.data = update(p, lr, alpha)
+    return decay_step
 
-def _sgd_manual_zero(model, loss, lr):
+def _decay_manual_zero(model, loss, lr, alpha):
     for p in model.parameters(): p.grad = 0.0
     loss.backward()
-    for p in model.parameters(): p.data += -lr * p.grad
+    for p in model.parameters(): p.data += -lr * p.grad - lr * 2 * alpha * p.data
+
+def _decay_by_penalty(model, loss, lr, alpha):
+    "sgd_step on the loss plus alpha·Σp², the penalty in the loss"
+    model.zero_grad()
+    (loss + alpha * sum(p * p for p in model.parameters())).backward()
+    for p in model.parameters(): p.data -= lr * p.grad
 
 # ---- 06 data
 def _batches_reversed(X, y, bs):
@@ -394,13 +401,14 @@ WRONG = {
         'b.data, not b': lambda w, b, x: (sum(wi * xi for wi, xi in zip(w, x)) + b.data).tanh(),
         'b times the first input': lambda w, b, x: sum((wi * xi for wi, xi in zip(w, x)), b * x[0]).tanh(),
         'a float': lambda w, b, x: math.tanh(sum(wi.data * xi for wi, xi in zip(w, x)) + b.data)},
-    'check_sgd_step': {
-        'lr hard-coded to 0.1': _sgd(lambda p, lr: p.data - 0.1 * p.grad),
-        'the sign of the gradient': _sgd(lambda p, lr: p.data - lr * (p.grad > 0) + lr * (p.grad < 0)),
-        'gradient clipped to ±0.01': _sgd(lambda p, lr: p.data - lr * max(-0.01, min(0.01, p.grad))),
-        'the step halved': _sgd(lambda p, lr: p.data - lr * p.grad / 2),
-        'backward before zero_grad': lambda m, loss, lr: (loss.backward(), m.zero_grad(), [setattr(p, 'data', p.data - lr * p.grad) for p in m.parameters()]),
-        'the first layer only': lambda m, loss, lr: (m.zero_grad(), loss.backward(), [setattr(p, 'data', p.data - lr * p.grad) for p in m.layers[0].parameters()])},
+    'check_decay_step': {
+        'lr hard-coded to 0.1': _decay(lambda p, lr, a: p.data - 0.1 * (p.grad + 2 * a * p.data)),
+        'alpha hard-coded to 0.01': _decay(lambda p, lr, a: p.data - lr * (p.grad + 2 * 0.01 * p.data)),
+        'decay by alpha·p²': _decay(lambda p, lr, a: p.data - lr * (p.grad + a * p.data**2)),
+        'the decay from the moved parameter': _decay(lambda p, lr, a: (p.data - lr * p.grad) * (1 - 2 * lr * a)),
+        'the sign of the gradient': _decay(lambda p, lr, a: p.data - lr * ((p.grad > 0) - (p.grad < 0) + 2 * a * p.data)),
+        'backward before zero_grad': lambda m, loss, lr, a: (loss.backward(), m.zero_grad(), [setattr(p, 'data', p.data - lr * (p.grad + 2 * a * p.data)) for p in m.parameters()]),
+        'the first layer only': lambda m, loss, lr, a: (m.zero_grad(), loss.backward(), [setattr(p, 'data', p.data - lr * (p.grad + 2 * a * p.data)) for p in m.layers[0].parameters()])},
     'check_batches': {
         'batches in reverse order': _batches_reversed, 'endless': _batches_endless, 'bs hard-coded to 3': _batches_fixed3,
         'overlapping windows': _batches_windows, '(y, X) swapped': _batches_swapped,
@@ -552,7 +560,8 @@ RIGHT = {
                             'σ(s)σ(-s) for the slope': _sig(lambda s, o, t: 2 * (o - t) / (1 + math.exp(-s)) / (1 + math.exp(s)))},
     'check_neuron': {'a loop': _neuron_loop,
                      'tanh from exp': lambda w, b, x: _tanh_exp(sum((wi * xi for wi, xi in zip(w, x)), b))},
-    'check_sgd_step': {'p.data += -lr * p.grad': _sgd(lambda p, lr: p.data + -lr * p.grad), 'grads zeroed by hand': _sgd_manual_zero},
+    'check_decay_step': {'(1 - 2·lr·alpha)·p - lr·grad': _decay(lambda p, lr, a: (1 - 2 * lr * a) * p.data - lr * p.grad),
+                         'grads zeroed by hand': _decay_manual_zero, 'the penalty in the loss': _decay_by_penalty},
     'check_batches': {'a list': lambda X, y, bs: [(X[i:i+bs], y[i:i+bs]) for i in range(0, len(X), bs)],
                       'split': lambda X, y, bs: zip(X.split(bs), y.split(bs))},
     'check_normalize': {'a loop over the columns': _norm_loop, 'NumPy': _norm_numpy},
