@@ -97,14 +97,15 @@ def _div(da, db, kids=lambda a, b: (a, b), assign=False):
         return out
     return my_div
 
-def _tanh(local, forward=math.tanh):
-    def my_tanh(x):
-        t = forward(x.data)
-        out = _node(t, (x,), 'tanh')
-        def _backward(g): x.grad += local(t, x.data) * g
+def _softplus(local, forward=lambda x: math.log(1 + math.exp(x))):
+    "A learner's softplus whose _backward adds local(s, x) * g, s the output"
+    def my_softplus(x):
+        s = forward(x.data)
+        out = _node(s, (x,), 'softplus')
+        def _backward(g): x.grad += local(s, x.data) * g
         out._backward = _backward
         return out
-    return my_tanh
+    return my_softplus
 
 def _twice(**slip):
     "The gradients of u = x*y, v = u + x, L = v*u by hand, with some nodes' replaced by `slip[node](x, y, grads)`"
@@ -378,11 +379,13 @@ WRONG = {
         'a tuple, not a dict': lambda x, y: tuple(_twice()(x, y).values()),
         'the engine without backward: all zeros but L': lambda x, y: dict(L=1.0, v=0.0, u=0.0, x=0.0, y=0.0),
         'gradients as strings': lambda x, y: {k: str(v) for k, v in _twice()(x, y).items()}},
-    'check_tanh': {
-        '1 - t': _tanh(lambda t, x: 1 - t), 't itself': _tanh(lambda t, x: t),
-        "the sigmoid's slope": _tanh(lambda t, x: t * (1 - t)), '1 - x²': _tanh(lambda t, x: 1 - x * x),
-        'forward is sigmoid': _tanh(lambda t, x: 1 - t * t, forward=lambda x: 1 / (1 + math.exp(-x))),
-        'a float, not a Value': lambda x: math.tanh(x.data)},
+    'check_softplus': {
+        'eˣ/(1 + eˣ)²': _softplus(lambda s, x: math.exp(x) / (1 + math.exp(x))**2),
+        "tanh's slope of the output": _softplus(lambda s, x: 1 - s * s),
+        'eˣ - 1': _softplus(lambda s, x: math.exp(x) - 1),
+        'σ of the output': _softplus(lambda s, x: 1 / (1 + math.exp(-s))),
+        'forward without the 1': _softplus(lambda s, x: 1 / (1 + math.exp(-x)), forward=lambda x: math.log(math.exp(x))),
+        'a float, not a Value': lambda x: math.log(1 + math.exp(x.data))},
     'check_four_points': {
         'too few steps': Args(5, 0.01), 'a negative lr': Args(100, -0.08), 'zero steps': Args(0, 0.1),
         'too many steps': Args(1000, 0.05), 'ReLUs die': Args(100, 0.5), 'steps as a string': Args('100', 0.08)},
@@ -552,8 +555,8 @@ RIGHT = {
     'check_used_twice': {'the engine\'s backward': _twice_engine,
                          'float32 tensors': lambda x, y: {k: torch.tensor(v, dtype=torch.float32) for k, v in _twice()(x, y).items()},
                          'expanded: d(x²y² + x²y)': lambda x, y: dict(L=1.0, v=x*y, u=2*x*y + x, x=2*x*y*y + 2*x*y, y=2*x*x*y + x*x)},
-    'check_tanh': {'1/cosh²': _tanh(lambda t, x: 1 / math.cosh(x)**2),
-                   'forward from exp': _tanh(lambda t, x: 1 - t * t, forward=lambda x: (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1))},
+    'check_softplus': {'1 - e⁻ˢ from the output': _softplus(lambda s, x: 1 - math.exp(-s)),
+                       'σ by tanh, forward by log1p': _softplus(lambda s, x: (1 + math.tanh(x / 2)) / 2, forward=lambda x: math.log1p(math.exp(x)))},
     'check_four_points': {'NumPy numbers': Args(np.int64(100), np.float64(0.08)), 'a 0-d tensor lr': Args(100, torch.tensor(0.08))},
     'check_sigmoid_grads': {'the engine\'s backward': _sig_engine,
                             'float32 tensors': lambda w, b, x, t: tuple(torch.tensor(g, dtype=torch.float32) for g in _sig()(w, b, x, t)),
