@@ -372,8 +372,10 @@ def check_four_points(steps, lr, below=0.01, max_steps=100):
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or not 1 <= steps <= max_steps:
         return wrong(f"`steps` must be a whole number from 1 to {max_steps}, got {steps!r}"[:200],
                      hint="the lesson's loop took 20 steps at lr=0.05 and ended at a loss of 0.11")
+    if torch.is_tensor(lr) and lr.numel() == 1 and lr.is_floating_point(): lr = lr.item()  # a 0-d tensor is a number
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
         return wrong(f"`lr` must be a positive number, got {lr!r}"[:200], hint="the lesson used lr=0.05")
+    steps, lr = int(steps), float(lr)  # NumPy's numbers as Python's
     model, losses = _seeded(1337, lambda: MLP(3, [4, 4, 1])), []
     try:
         for k in range(steps + 1):

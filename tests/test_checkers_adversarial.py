@@ -196,7 +196,6 @@ KNOWN = {
     ('check_dropout', 'changes x in place'): IN_PLACE_OK, ('check_dropout', 'changes its tensor inputs in place'): IN_PLACE_OK,
     ('check_fd_grad', 'eps hard-coded to 1e-4'): FIXED_ARG, ('check_fd_grad', '`eps` fixed to 0.0001'): FIXED_ARG,
     ('check_fd_grad', '`eps` varies'): FIXED_ARG,
-    ('check_four_points', 'a 0-d tensor lr'): "false reject: a 0-d tensor is not taken as a number",
     ('check_layernorm', '`eps` fixed to 1e-05'): FIXED_ARG, ('check_layernorm', '`eps` varies'): FIXED_ARG,
     ('check_learner', 'an accuracy that sums'): NO_LEARNER + "; then the metric is judged by its name only",
     ('check_learner', 'an accuracy that is always 1'): NO_LEARNER + "; then the metric is judged by its name only",
