@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['draw_neuron', 'draw_mlp', 'svm_loss', 'fit_mlp', 'Module', 'Neuron', 'Layer', 'MLP', 'sgd_step', 'plot_boundary',
-           'check_neuron', 'check_max_margin', 'check_sgd_step', 'check_four_points']
+           'check_neuron', 'check_decay_step', 'check_four_points', 'check_sigmoid_grads']
 
 # %% ../nbs/05_nn.ipynb #21824440
 import gc, math, random
@@ -296,41 +296,6 @@ def check_neuron(fn):
                          "build the output from w[i] and b with Value operations")
     return correct(rows, f"{len(cases)} of {len(cases)} neurons agree with PyTorch, values and gradients")
 
-# %% ../nbs/05_nn.ipynb #xce36947
-def _hinge_cases():
-    "(scores, labels) of four small data sets, float64"
-    g = torch.Generator().manual_seed(0)
-    def labels(n): return torch.randint(0, 2, (n,), generator=g).to(torch.float64) * 2 - 1
-    return [(torch.tensor([2.0, 0.5, -0.3, -1.5], **_F64), torch.tensor([1.0, 1.0, -1.0, 1.0], **_F64))] + [
-        (2 * torch.randn(n, generator=g, **_F64), labels(n)) for n in (7, 1, 20)]
-
-def check_max_margin(fn):
-    "Check `fn(scores, y)`: the mean over the points of max(0, 1 - y·score), for tensors of scores and ±1 labels"
-    if not callable(fn): return _not_a_function(fn)
-    cases, rows = _hinge_cases(), []
-    for i, (s, y) in enumerate(cases, 1):
-        case = f"case {i} of {len(cases)}: {len(s)} points"
-        out, err = attempt(fn, s.clone(), y.clone(), what='`my_hinge`')
-        if err: return wrong(f"{err} ({case})", rows, "scores and y are 1-d float64 tensors of the same length")
-        got, err = as_tensor(out, '`my_hinge`')
-        if err: return wrong(f"{err} ({case})", rows, "return one number: the mean over the points")
-        each = (1 - y * s).clamp(min=0)
-        kind, row, text = compare(f"loss #{i}", got, each.mean())
-        rows.append(row)
-        if kind:
-            msg, hint = _named(got, {
-                "that is the loss of each point, not their mean": (each, "finish with .mean()"),
-                "that is the sum over the points, not the mean": (each.sum(),
-                                                                  "the mean divides by the number of points"),
-                "the margin 1 is missing": ((-y * s).clamp(min=0).mean(), "max(0, 1 - y·score) asks for a score "
-                                            "at least 1 on the right side, not only the right sign"),
-                "the max(0, ·) is missing": ((1 - y * s).mean(), "points far on the right side must cost 0, "
-                                             "not a negative loss: .relu() or .clamp(min=0)"),
-                "the sign of y·score is flipped": ((1 + y * s).clamp(min=0).mean(), "a right answer has y·score > 0 "
-                                                   "and must cost little: 1 - y*scores")})
-            return wrong(f"{msg or text} ({case})", rows, hint or "the mean over the points of max(0, 1 - y·score)")
-    return correct(rows, f"{len(cases)} of {len(cases)} cases agree")
-
 # %% ../nbs/05_nn.ipynb #x25a0757
 def _torch_grads(model, loss_of):
     "PyTorch's float64 gradients of `loss_of(forward)` for the parameters of `model` (an MLP), in their order"
@@ -346,38 +311,60 @@ def _torch_grads(model, loss_of):
     loss_of(forward).backward()
     return torch.stack([p.grad for p in params])
 
-def check_sgd_step(fn, lr=0.1):
-    "Check `fn(model, loss, lr)`: zero the gradients, backpropagate `loss`, then move each parameter by -lr·grad"
+_DECAY_CASES = [(3, [4, 4, 1], [0.5, 0.5, 0.5, 0.5], 0.1, 0.01),  # (seed, layers, earlier targets, lr, alpha)
+                (5, [5, 1], [0.0, 1.0, 0.0, 1.0], 0.03, 0.5)]
+
+def check_decay_step(fn):
+    "Check `fn(model, loss, lr, alpha)`: zero the gradients, backpropagate `loss`, move each p by -lr·(grad + 2·alpha·p)"
     if not callable(fn): return _not_a_function(fn)
-    model = _seeded(3, lambda: MLP(3, [4, 4, 1]))
-    _toy_loss(model, [0.5] * 4).backward()  # the gradients an earlier step leaves behind
-    before, stale = (torch.tensor([getattr(p, a) for p in model.parameters()], **_F64) for a in ('data', 'grad'))
-    X, Y = torch.tensor(_TOY[0], **_F64), torch.tensor(_TOY[1], **_F64)
-    grad = _torch_grads(model, lambda f: ((torch.stack([f(x)[0] for x in X]) - Y)**2).mean())
-    _, err = attempt(fn, model, _toy_loss(model), lr, what='`my_step`')
-    if err: return wrong(err, [], "`model` is an MLP, `loss` the `Value` to backpropagate, `lr` a number: zero the "
-                                  "gradients, backpropagate, then move each parameter's `.data`")
-    moved = torch.tensor([p.data for p in model.parameters()], **_F64) - before
-    kind, row, text = compare('moved', moved, -lr * grad)
-    if not kind: return correct([row], f"all {len(moved)} parameters moved by -lr·grad")
-    grads_now = torch.tensor([p.grad for p in model.parameters()], **_F64)
-    if not moved.any() and torch.equal(grads_now, stale):
-        return wrong("nothing changed: no parameter moved and the gradients are still the previous step's", [row],
-                     "a step has three parts: set the model's gradients to zero, backpropagate the loss, then move "
-                     "each parameter's `.data` against its gradient, by lr times it")
-    wiped = not grads_now.any()
-    msg, hint = _named(moved, {
-        "no parameter moved": (torch.zeros_like(moved),
-            "zero_grad after backward wipes the gradients: zero them first" if wiped else
-            "change each p.data in place (p.data -= ...); `p = ...` or a copy leaves the model as it was"),
-        "the parameters moved uphill, with the gradient": (lr * grad, "the sign is flipped: p.data -= lr * p.grad"),
-        "zero_grad is missing": (-lr * (grad + stale),
-            "backward adds to the gradients the previous step left: model.zero_grad() before loss.backward()"),
-        "the step used the gradients of an earlier loss": (-lr * stale, "loss.backward() is missing"),
-        "the gradients count twice": (-2 * lr * grad, "backward ran twice; once per step is enough"),
-        "each parameter moved by the whole gradient": (-grad, "the learning rate is missing: lr * p.grad")})
-    return wrong(msg or text, [row], hint or "zero the gradients, backpropagate the loss, then move each parameter by "
-                                             "-lr times its gradient")
+    X, Y, rows = torch.tensor(_TOY[0], **_F64), torch.tensor(_TOY[1], **_F64), []
+    for i, (seed, nouts, earlier, lr, alpha) in enumerate(_DECAY_CASES, 1):
+        case = f"case {i} of {len(_DECAY_CASES)}: MLP(3, {nouts}), lr={lr}, alpha={alpha}"
+        model = _seeded(seed, lambda: MLP(3, nouts))
+        _toy_loss(model, earlier).backward()  # the gradients an earlier step leaves behind
+        before, stale = (torch.tensor([getattr(p, a) for p in model.parameters()], **_F64) for a in ('data', 'grad'))
+        grad = _torch_grads(model, lambda f: ((torch.stack([f(x)[0] for x in X]) - Y)**2).mean())
+        decay = 2 * alpha * before  # the gradient of alpha·p²
+        _, err = attempt(fn, model, _toy_loss(model), lr, alpha, what='`decay_step`')
+        if err: return wrong(f"{err} ({case})", rows, "`model` is an MLP, `loss` the `Value` to backpropagate, `lr` "
+                             "and `alpha` numbers: zero the gradients, backpropagate, then move each parameter's `.data`")
+        after = [p.data for p in model.parameters()]
+        if not all(isinstance(d, numbers.Real) and not isinstance(d, bool) for d in after):
+            d = next(d for d in after if not isinstance(d, numbers.Real) or isinstance(d, bool))
+            return wrong(f"a parameter's `.data` now holds a {type(d).__name__}, not a number ({case})", rows,
+                         "p.data is the number inside the Value p: p.data -= lr * (...), with numbers on the right")
+        moved = torch.tensor(after, **_F64) - before
+        kind, row, text = compare(f"moved #{i}", moved, -lr * (grad + decay))
+        rows.append(row)
+        if not kind: continue
+        grads_now = torch.tensor([p.grad for p in model.parameters()], **_F64)
+        if not moved.any() and torch.equal(grads_now, stale):
+            return wrong(f"nothing changed: no parameter moved and the gradients are still the previous step's ({case})",
+                         rows, "a step has three parts: set the model's gradients to zero, backpropagate the loss, then "
+                         "move each parameter's `.data` by -lr times (its gradient + the penalty's gradient)")
+        msg, hint = _named(moved, {
+            "no parameter moved": (torch.zeros_like(moved),
+                "zero_grad after backward wipes the gradients: zero them first" if not grads_now.any() else
+                "change each p.data in place (p.data -= ...); `p = ...` or a copy leaves the model as it was"),
+            "the decay is missing: that is the plain step": (-lr * grad,
+                "the penalty alpha·p² adds its gradient 2·alpha·p to each parameter's gradient"),
+            "the decay has no factor 2": (-lr * (grad + decay / 2), "the gradient of alpha·p² is 2·alpha·p"),
+            "the decay pushes the parameters away from 0": (-lr * (grad - decay),
+                "the penalty grows with p², so its gradient 2·alpha·p has the sign of p, and the step subtracts it"),
+            "the decay is not scaled by the learning rate": (-lr * grad - decay,
+                "the whole gradient, grad + 2·alpha·p, is multiplied by lr"),
+            "the parameters moved uphill, with the gradient": (lr * (grad + decay), "the sign is flipped: p.data -= ..."),
+            "zero_grad is missing": (-lr * (grad + stale + decay),
+                "backward adds to the gradients the previous step left: model.zero_grad() before loss.backward()"),
+            "the step used the gradients of an earlier loss": (-lr * (stale + decay), "loss.backward() is missing"),
+            "only the decay moved the parameters, no gradient of the loss": (-lr * decay,
+                "loss.backward() is missing: after zero_grad every gradient is 0"),
+            "the gradients count twice": (-lr * (2 * grad + decay), "backward ran twice; once per step is enough"),
+            "each parameter moved by its whole gradient": (-(grad + decay), "the learning rate is missing: lr * (...)")})
+        return wrong(f"{msg or text} ({case})", rows, hint or "zero the gradients, backpropagate the loss, then move "
+                     "each parameter by -lr·(its gradient + 2·alpha·p)")
+    return correct(rows, f"every parameter moved by -lr·(grad + 2·alpha·p) in all {len(_DECAY_CASES)} cases: the step "
+                         "sgd_step takes on the loss plus alpha·Σp²")
 
 # %% ../nbs/05_nn.ipynb #xd4e8d52
 def check_four_points(steps, lr, below=0.01, max_steps=100):
@@ -385,8 +372,10 @@ def check_four_points(steps, lr, below=0.01, max_steps=100):
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or not 1 <= steps <= max_steps:
         return wrong(f"`steps` must be a whole number from 1 to {max_steps}, got {steps!r}"[:200],
                      hint="the lesson's loop took 20 steps at lr=0.05 and ended at a loss of 0.11")
+    if torch.is_tensor(lr) and lr.numel() == 1 and lr.is_floating_point(): lr = lr.item()  # a 0-d tensor is a number
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
         return wrong(f"`lr` must be a positive number, got {lr!r}"[:200], hint="the lesson used lr=0.05")
+    steps, lr = int(steps), float(lr)  # NumPy's numbers as Python's
     model, losses = _seeded(1337, lambda: MLP(3, [4, 4, 1])), []
     try:
         for k in range(steps + 1):
@@ -412,3 +401,79 @@ def check_four_points(steps, lr, below=0.01, max_steps=100):
                      "their gradient is 0 from then on): a smaller lr")
     return wrong(f"after {steps} steps the loss is {last:.4f}; it must be below {below}", rows,
                  f"more steps (up to {max_steps}) or a larger lr; but too large and the ReLUs die")
+
+# %% ../nbs/05_nn.ipynb #3d5d39bd
+def _sigmoid_cases():
+    "(w, b, x, t) of four sigmoid neurons of 2, 3, 1 and 5 inputs, with targets 1, 0, 0.3, 1"
+    rng = random.Random(1)
+    def uniform(n, r): return [round(rng.uniform(-r, r), 3) for _ in range(n)]
+    return [([0.5, -1.0], 0.25, [2.0, 1.5], 1.0)] + [(uniform(n, 1), round(rng.uniform(-1, 1), 3), uniform(n, 2), t)
+                                                      for n, t in ((3, 0.0), (1, 0.3), (5, 1.0))]
+
+def _sigmoid_want(w, b, x, t):
+    "[dL/dw..., dL/db] of L = (sigmoid(w·x + b) - t)², by torch.autograd in float64"
+    tw, tb = torch.tensor(w, **_F64, requires_grad=True), torch.tensor(b, **_F64, requires_grad=True)
+    ((torch.sigmoid(tw @ torch.tensor(x, **_F64) + tb) - t)**2).backward()
+    return torch.cat([tw.grad, tb.grad[None]])
+
+def _sigmoid_slips():
+    "(ds from the sum s, the output o and the target t; how dw is made from ds; the hint) of the usual slips"
+    def times_x(ds, w, x): return [ds * xi for xi in x]
+    return [
+        (lambda s, o, t: (o - t) * o * (1 - o), times_x, "dL/do = 2(o - t): the factor 2 of the square is missing"),
+        (lambda s, o, t: 2 * (o - t), times_x,
+         "the sigmoid's own slope is missing: the chain rule multiplies dL/do by do/ds = o(1 - o)"),
+        (lambda s, o, t: 2 * (t - o) * o * (1 - o), times_x, "the sign is flipped: dL/do = 2(o - t), positive when o is "
+                                                             "above the target"),
+        (lambda s, o, t: 2 * (o - t) * (1 - o * o), times_x, "1 - o² is the slope of tanh; the sigmoid's is o(1 - o)"),
+        (lambda s, o, t: 2 * (o - t) * s * (1 - s), times_x,
+         "the slope σ(s)(1 - σ(s)) is written with the output o = σ(s), o(1 - o), not with the sum s"),
+        (lambda s, o, t: o * (1 - o), times_x, "that is the gradient of the output o; the loss adds the factor dL/do = 2(o - t)"),
+        (lambda s, o, t: 2 * (o - t) * o * (1 - o), lambda ds, w, x: [ds] * len(x),
+         "each weight's share is ds times its own input: dL/dw[i] = dL/ds · x[i]"),
+        (lambda s, o, t: 2 * (o - t) * o * (1 - o), lambda ds, w, x: [ds * wi for wi in w],
+         "d(w·x)/dw[i] is the input x[i], not the weight w[i]")]
+
+def _pair(out, n):
+    "The learner's `(dw, db)` as one float64 tensor [dw..., db]: `(tensor, None)`, or `(None, message)`"
+    what = '`sigmoid_grads`'
+    unfilled = out is None or out is ... or (isinstance(out, (tuple, list)) and all(v is None or v is ... for v in out))
+    if unfilled: return as_tensor(out, what)  # None, or the skeleton's placeholder: its own message
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        return None, f"{what} returned {type(out).__name__} {out!r:.60}; expected the pair (dw, db)"
+    (dw, e1), (db, e2) = as_tensor(out[0], 'its dw'), as_tensor(out[1], 'its db')
+    if e1 or e2: return None, f"{what}: {e1 or e2}"
+    if dw.numel() != n: return None, f"{what}: its dw has {dw.numel()} numbers; expected one per weight, {n}"
+    if db.numel() != 1: return None, f"{what}: its db has {db.numel()} numbers; expected one"
+    return torch.cat([dw.reshape(-1), db.reshape(-1)]), None
+
+def check_sigmoid_grads(fn):
+    "Check `fn(w, b, x, t)`: (dL/dw, dL/db) of L = (sigmoid(w·x + b) - t)², derived by hand, against torch.autograd"
+    if not callable(fn): return _not_a_function(fn)
+    cases, rows = _sigmoid_cases(), []
+    for i, (w, b, x, t) in enumerate(cases, 1):
+        case = f"case {i} of {len(cases)}: {len(w)} input{'s' * (len(w) > 1)}, target {t:g}"
+        given = (list(w), b, list(x), t)
+        out, err = attempt(fn, *given, what='`sigmoid_grads`')
+        if err: return wrong(f"{err} ({case})", rows, "w and x are lists of floats, b and t floats")
+        if given[0] != w or given[2] != x:
+            return wrong(f"`sigmoid_grads` changed its argument {'w' if given[0] != w else 'x'} in place ({case})", rows,
+                         "compute the gradients into new lists; leave w and x as they are")
+        got, err = _pair(out, len(w))
+        if err: return wrong(f"{err} ({case})", rows, "replace each `...` with your derivation" if 'placeholder' in err
+                             else "return dw, db: dw a list with one number per weight, db a number")
+        want = _sigmoid_want(w, b, x, t)
+        kind, row, text = compare(f"grads #{i}", got, want)
+        rows.append(row)
+        if not kind: continue
+        def slip_of(ds_fn, dw_fn, w, b, x, t):
+            s = b + sum(wi * xi for wi, xi in zip(w, x)); o = 1 / (1 + math.exp(-s)); ds = ds_fn(s, o, t)
+            return torch.tensor(dw_fn(ds, w, x) + [ds], **_F64)
+        hint = None
+        for ds_fn, dw_fn, h in _sigmoid_slips():  # a usual slip, named only if it gives the answer at every case
+            answers = [_pair(attempt(fn, list(c[0]), c[1], list(c[2]), c[3])[0], len(c[0]))[0] for c in cases]
+            if all(a is not None and torch.allclose(a, slip_of(ds_fn, dw_fn, *c), 1e-6, 1e-9) for a, c in zip(answers, cases)):
+                hint = h; break
+        return wrong(f"{text} ({case})", rows, hint or "chain rule, from L back to each weight: dL/do = 2(o - t), "
+                     "do/ds = o(1 - o), ds/dw[i] = x[i], ds/db = 1")
+    return correct(rows, f"{len(cases)} of {len(cases)} neurons agree with torch.autograd")

@@ -97,37 +97,73 @@ def _div(da, db, kids=lambda a, b: (a, b), assign=False):
         return out
     return my_div
 
-def _tanh(local, forward=math.tanh):
-    def my_tanh(x):
-        t = forward(x.data)
-        out = _node(t, (x,), 'tanh')
-        def _backward(g): x.grad += local(t, x.data) * g
+def _softplus(local, forward=lambda x: math.log(1 + math.exp(x))):
+    "A learner's softplus whose _backward adds local(s, x) * g, s the output"
+    def my_softplus(x):
+        s = forward(x.data)
+        out = _node(s, (x,), 'softplus')
+        def _backward(g): x.grad += local(s, x.data) * g
         out._backward = _backward
         return out
-    return my_tanh
+    return my_softplus
+
+def _twice(**slip):
+    "The gradients of u = x*y, v = u + x, L = v*u by hand, with some nodes' replaced by `slip[node](x, y, grads)`"
+    def used_twice(x, y):
+        u = x * y; v = u + x
+        g = dict(L=1.0); g['v'] = u; g['u'] = v + g['v']; g['x'] = g['v'] + g['u'] * y; g['y'] = g['u'] * x
+        for k, f in slip.items(): g[k] = f(x, y, g)
+        return g
+    return used_twice
+
+def _twice_engine(x, y):
+    "The gradients by the engine's own backward"
+    xv, yv = Value(x), Value(y); u = xv * yv; v = u + xv; L = v * u; L.backward()
+    return dict(L=L.grad, v=v.grad, u=u.grad, x=xv.grad, y=yv.grad)
 
 def _tanh_exp(x):
     e = (2 * x).exp()
     return (e - 1) / (e + 1)
 
 # ---- 05 nn
+def _sig(ds_of=lambda s, o, t: 2 * (o - t) * o * (1 - o)):
+    "A sigmoid neuron's (dw, db) of the squared error, by hand, with dL/ds given by `ds_of(s, o, t)`"
+    def sigmoid_grads(w, b, x, t):
+        s = sum(wi * xi for wi, xi in zip(w, x)) + b
+        o = 1 / (1 + math.exp(-s)); ds = ds_of(s, o, t)
+        return [ds * xi for xi in x], ds
+    return sigmoid_grads
+
+def _sig_engine(w, b, x, t):
+    "The same by the engine's own backward"
+    W, B = [Value(v) for v in w], Value(b)
+    L = (sum((wi * xi for wi, xi in zip(W, x)), B).sigmoid() - t)**2; L.backward()
+    return [p.grad for p in W], B.grad
+
 def _neuron(body): return lambda w, b, x: body(w, b, x)
 def _neuron_loop(w, b, x):
     act = b
     for wi, xi in zip(w, x): act = act + wi * xi
     return act.tanh()
 
-def _sgd(update, zero=True, backward=True):
-    def my_step(model, loss, lr):
+def _decay(update, zero=True, backward=True):
+    "A step with the penalty's gradient: zero_grad, backward, then `update(p, lr, alpha)` for each parameter"
+    def decay_step(model, loss, lr, alpha):
         if zero: model.zero_grad()
         if backward: loss.backward()
-        for p in model.parameters(): p.data = update(p, lr)
-    return my_step
+        for p in model.parameters(): p.data = update(p, lr, alpha)
+    return decay_step
 
-def _sgd_manual_zero(model, loss, lr):
+def _decay_manual_zero(model, loss, lr, alpha):
     for p in model.parameters(): p.grad = 0.0
     loss.backward()
-    for p in model.parameters(): p.data += -lr * p.grad
+    for p in model.parameters(): p.data += -lr * p.grad - lr * 2 * alpha * p.data
+
+def _decay_by_penalty(model, loss, lr, alpha):
+    "sgd_step on the loss plus alpha·Σp², the penalty in the loss"
+    model.zero_grad()
+    (loss + alpha * sum(p * p for p in model.parameters())).backward()
+    for p in model.parameters(): p.data -= lr * p.grad
 
 # ---- 06 data
 def _batches_reversed(X, y, bs):
@@ -428,21 +464,32 @@ WRONG = {
         'only a is a child': _div(lambda a, b, g: g / b, lambda a, b, g: -a / b**2 * g, kids=lambda a, b: (a,)),
         'a float, not a Value': lambda a, b: a.data / b.data,
         'gradients swapped': _div(lambda a, b, g: -a / b**2 * g, lambda a, b, g: g / b)},
-    'check_tanh': {
-        '1 - t': _tanh(lambda t, x: 1 - t), 't itself': _tanh(lambda t, x: t),
-        "the sigmoid's slope": _tanh(lambda t, x: t * (1 - t)), '1 - x²': _tanh(lambda t, x: 1 - x * x),
-        'forward is sigmoid': _tanh(lambda t, x: 1 - t * t, forward=lambda x: 1 / (1 + math.exp(-x))),
-        'a float, not a Value': lambda x: math.tanh(x.data)},
+    'check_used_twice': {
+        'du forgets the share from v, and x and y follow it': _twice(u=lambda x, y, g: x*y + x, x=lambda x, y, g: x*y + (x*y + x) * y, y=lambda x, y, g: (x*y + x) * x),
+        'dx counts the share from u twice': _twice(x=lambda x, y, g: g['v'] + 2 * g['u'] * y),
+        'dv is v': _twice(v=lambda x, y, g: x*y + x),
+        'dy uses y, not x': _twice(y=lambda x, y, g: g['u'] * y),
+        'a tuple, not a dict': lambda x, y: tuple(_twice()(x, y).values()),
+        'the engine without backward: all zeros but L': lambda x, y: dict(L=1.0, v=0.0, u=0.0, x=0.0, y=0.0),
+        'gradients as strings': lambda x, y: {k: str(v) for k, v in _twice()(x, y).items()}},
+    'check_softplus': {
+        'eˣ/(1 + eˣ)²': _softplus(lambda s, x: math.exp(x) / (1 + math.exp(x))**2),
+        "tanh's slope of the output": _softplus(lambda s, x: 1 - s * s),
+        'eˣ - 1': _softplus(lambda s, x: math.exp(x) - 1),
+        'σ of the output': _softplus(lambda s, x: 1 / (1 + math.exp(-s))),
+        'forward without the 1': _softplus(lambda s, x: 1 / (1 + math.exp(-x)), forward=lambda x: math.log(math.exp(x))),
+        'a float, not a Value': lambda x: math.log(1 + math.exp(x.data))},
     'check_four_points': {
         'too few steps': Args(5, 0.01), 'a negative lr': Args(100, -0.08), 'zero steps': Args(0, 0.1),
         'too many steps': Args(1000, 0.05), 'ReLUs die': Args(100, 0.5), 'steps as a string': Args('100', 0.08)},
-    'check_max_margin': {
-        'mean over the violating points only': lambda s, y: (1 - y * s)[y * s < 1].mean(),
-        'squared hinge': lambda s, y: ((1 - y * s).relu()**2).mean(),
-        'margin 0.5': lambda s, y: (0.5 - y * s).relu().mean(),
-        'labels taken as 0/1': lambda s, y: (1 - (2 * y - 1) * s).relu().mean(),
-        'the largest loss': lambda s, y: (1 - y * s).relu().max(),
-        'clamps from above': lambda s, y: (1 - y * s).clamp(max=0).mean()},
+    'check_sigmoid_grads': {
+        'σ(s)² for the slope': _sig(lambda s, o, t: 2 * (o - t) * (1 / (1 + math.exp(-s))) * (1 - 1 / (1 + math.exp(s)))),
+        'the target forgotten: 2o': _sig(lambda s, o, t: 2 * o * o * (1 - o)),
+        'o² for o in the slope': _sig(lambda s, o, t: 2 * (o - t) * o * o),
+        'db also times the sum of x': lambda w, b, x, t: (lambda dw, db: (dw, db * sum(x)))(*_sig()(w, b, x, t)),
+        'dw and db swapped in the pair': lambda w, b, x, t: (lambda dw, db: (db, dw))(*_sig()(w, b, x, t)),
+        'the gradient of the first weight only': lambda w, b, x, t: (lambda dw, db: ([dw[0]] + [0.0] * (len(dw) - 1), db))(*_sig()(w, b, x, t)),
+        'the loss, not its gradients': lambda w, b, x, t: ([(1 / (1 + math.exp(-(sum(a * c for a, c in zip(w, x)) + b))) - t)**2] * len(w), 0.0)},
     'check_neuron': {
         'the first two inputs only': lambda w, b, x: sum((wi * xi for wi, xi in zip(w[:2], x[:2])), b).tanh(),
         'tanh of each term': lambda w, b, x: sum((wi * xi).tanh() for wi, xi in zip(w, x)) + b,
@@ -450,13 +497,14 @@ WRONG = {
         'b.data, not b': lambda w, b, x: (sum(wi * xi for wi, xi in zip(w, x)) + b.data).tanh(),
         'b times the first input': lambda w, b, x: sum((wi * xi for wi, xi in zip(w, x)), b * x[0]).tanh(),
         'a float': lambda w, b, x: math.tanh(sum(wi.data * xi for wi, xi in zip(w, x)) + b.data)},
-    'check_sgd_step': {
-        'lr hard-coded to 0.1': _sgd(lambda p, lr: p.data - 0.1 * p.grad),
-        'the sign of the gradient': _sgd(lambda p, lr: p.data - lr * (p.grad > 0) + lr * (p.grad < 0)),
-        'gradient clipped to ±0.01': _sgd(lambda p, lr: p.data - lr * max(-0.01, min(0.01, p.grad))),
-        'the step halved': _sgd(lambda p, lr: p.data - lr * p.grad / 2),
-        'backward before zero_grad': lambda m, loss, lr: (loss.backward(), m.zero_grad(), [setattr(p, 'data', p.data - lr * p.grad) for p in m.parameters()]),
-        'the first layer only': lambda m, loss, lr: (m.zero_grad(), loss.backward(), [setattr(p, 'data', p.data - lr * p.grad) for p in m.layers[0].parameters()])},
+    'check_decay_step': {
+        'lr hard-coded to 0.1': _decay(lambda p, lr, a: p.data - 0.1 * (p.grad + 2 * a * p.data)),
+        'alpha hard-coded to 0.01': _decay(lambda p, lr, a: p.data - lr * (p.grad + 2 * 0.01 * p.data)),
+        'decay by alpha·p²': _decay(lambda p, lr, a: p.data - lr * (p.grad + a * p.data**2)),
+        'the decay from the moved parameter': _decay(lambda p, lr, a: (p.data - lr * p.grad) * (1 - 2 * lr * a)),
+        'the sign of the gradient': _decay(lambda p, lr, a: p.data - lr * ((p.grad > 0) - (p.grad < 0) + 2 * a * p.data)),
+        'backward before zero_grad': lambda m, loss, lr, a: (loss.backward(), m.zero_grad(), [setattr(p, 'data', p.data - lr * (p.grad + 2 * a * p.data)) for p in m.parameters()]),
+        'the first layer only': lambda m, loss, lr, a: (m.zero_grad(), loss.backward(), [setattr(p, 'data', p.data - lr * (p.grad + 2 * a * p.data)) for p in m.layers[0].parameters()])},
     'check_batches': {
         'batches in reverse order': _batches_reversed, 'endless': _batches_endless, 'bs hard-coded to 3': _batches_fixed3,
         'overlapping windows': _batches_windows, '(y, X) swapped': _batches_swapped,
@@ -558,15 +606,19 @@ RIGHT = {
     'check_div': {'db from the quotient': _div(lambda a, b, g: g / b, lambda a, b, g: -(a / b) / b * g),
                   'the quotient rule, float32': _div(lambda a, b, g: float(torch.tensor(g, dtype=torch.float32) / b),
                                                      lambda a, b, g: float(torch.tensor(-a * g, dtype=torch.float32) / b**2))},
-    'check_tanh': {'1/cosh²': _tanh(lambda t, x: 1 / math.cosh(x)**2),
-                   'forward from exp': _tanh(lambda t, x: 1 - t * t, forward=lambda x: (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1))},
+    'check_used_twice': {'the engine\'s backward': _twice_engine,
+                         'float32 tensors': lambda x, y: {k: torch.tensor(v, dtype=torch.float32) for k, v in _twice()(x, y).items()},
+                         'expanded: d(x²y² + x²y)': lambda x, y: dict(L=1.0, v=x*y, u=2*x*y + x, x=2*x*y*y + 2*x*y, y=2*x*x*y + x*x)},
+    'check_softplus': {'1 - e⁻ˢ from the output': _softplus(lambda s, x: 1 - math.exp(-s)),
+                       'σ by tanh, forward by log1p': _softplus(lambda s, x: (1 + math.tanh(x / 2)) / 2, forward=lambda x: math.log1p(math.exp(x)))},
     'check_four_points': {'NumPy numbers': Args(np.int64(100), np.float64(0.08)), 'a 0-d tensor lr': Args(100, torch.tensor(0.08))},
-    'check_max_margin': {'a loop': lambda s, y: sum(max(0., 1 - float(a * b)) for a, b in zip(s, y)) / len(s),
-                         'NumPy': lambda s, y: np.maximum(0, 1 - y.numpy() * s.numpy()).mean(),
-                         'clamp, float32': lambda s, y: torch.clamp(1 - y.float() * s.float(), min=0).mean()},
+    'check_sigmoid_grads': {'the engine\'s backward': _sig_engine,
+                            'float32 tensors': lambda w, b, x, t: tuple(torch.tensor(g, dtype=torch.float32) for g in _sig()(w, b, x, t)),
+                            'σ(s)σ(-s) for the slope': _sig(lambda s, o, t: 2 * (o - t) / (1 + math.exp(-s)) / (1 + math.exp(s)))},
     'check_neuron': {'a loop': _neuron_loop,
                      'tanh from exp': lambda w, b, x: _tanh_exp(sum((wi * xi for wi, xi in zip(w, x)), b))},
-    'check_sgd_step': {'p.data += -lr * p.grad': _sgd(lambda p, lr: p.data + -lr * p.grad), 'grads zeroed by hand': _sgd_manual_zero},
+    'check_decay_step': {'(1 - 2·lr·alpha)·p - lr·grad': _decay(lambda p, lr, a: (1 - 2 * lr * a) * p.data - lr * p.grad),
+                         'grads zeroed by hand': _decay_manual_zero, 'the penalty in the loss': _decay_by_penalty},
     'check_batches': {'a list': lambda X, y, bs: [(X[i:i+bs], y[i:i+bs]) for i in range(0, len(X), bs)],
                       'split': lambda X, y, bs: zip(X.split(bs), y.split(bs))},
     'check_normalize': {'a loop over the columns': _norm_loop, 'NumPy': _norm_numpy},

@@ -89,8 +89,6 @@ def _fingerprint(x, depth=0):
     if isinstance(x, torch.Generator): return ('generator', x.initial_seed())
     if isinstance(x, torch.nn.Module): return ('module', _fingerprint(dict(x.state_dict()), depth))
     if isinstance(x, Value): return ('Value', x.data)
-    if hasattr(x, 'layers') and hasattr(x, 'parameters'):  # a network of the course's layers: callable, not a function
-        return ('layers', _fingerprint(list(x.parameters()), depth))
     if callable(x):
         f = getattr(x, 'f', x)
         return ('function', getattr(getattr(f, '__code__', None), 'co_firstlineno', type(f).__name__))
@@ -119,7 +117,7 @@ def _tensors_out(out):
     if isinstance(out, (tuple, list)): return [t for o in out for t in _tensors_out(o)]
     return []
 
-IN_PLACE = {'check_descent_step', 'check_sgd_step'}  # exercises whose function changes its input by design
+IN_PLACE = {'check_descent_step', 'check_decay_step'}  # exercises whose function changes its input by design
 
 def auto_wrong(name):
     "label -> a wrong answer derived from the reference of checker `name`"
@@ -185,14 +183,10 @@ KNOWN = {
     ('check_best_n', '`x` varies'): "every case has the same x",
     ('check_fd_grad', 'eps hard-coded to 1e-4'): FIXED_ARG, ('check_fd_grad', '`eps` fixed to 0.0001'): FIXED_ARG,
     ('check_fd_grad', '`eps` varies'): FIXED_ARG,
-    ('check_four_points', 'a 0-d tensor lr'): "false reject: a 0-d tensor is not taken as a number",
-    ('check_max_margin', 'changes its tensor inputs in place'): IN_PLACE_OK,
     ('check_mk_quad', 'computes on its own grid, not on x'): "every quadratic is tried on the same 9 points",
     ('check_mk_quad', 'right for 9 points only'): "every quadratic is tried on the same 9 points",
     ('check_normalize', 'normalizes X_train in place'): IN_PLACE_OK, ('check_normalize', 'changes its tensor inputs in place'): IN_PLACE_OK,
     **{('check_normalize', f"`{p}` varies"): ONE_CASE for p in ('X_train', 'X_valid')},
-    ('check_sgd_step', 'lr hard-coded to 0.1'): FIXED_ARG, ('check_sgd_step', '`lr` fixed to 0.1'): FIXED_ARG,
-    **{('check_sgd_step', f"`{p}` varies"): ONE_CASE for p in ('model', 'loss', 'lr')},
     ('check_three_relus', 'a NumPy array'): "false reject: a NumPy array of the six numbers",
 }
 

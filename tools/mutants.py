@@ -126,6 +126,8 @@ MUTANTS = [
      'pass', 'backward does not reset the computed nodes'),
     ('04_engine', 'xi.grad += wi.data * g',
      'xi.grad += xi.data * g', 'wsum: input gradient times the input, not the weight'),
+    ('04_engine', '_TWICE_CASES = [(3.0, -2.0), (0.5, 4.0), (-1.5, -0.25), (2.0, 1.25)]',
+     '_TWICE_CASES = [(3.0, -2.0)]', 'check_used_twice tries one point: hard-coded numbers pass'),
     # lesson 5, a neural net on the engine
     ('05_nn', 'return act.relu() if self.nonlin else act', 'return act.relu()', 'the linear neuron gets a ReLU too'),
     ('05_nn', 'data_loss = sum(losses) * (1.0 / len(losses))',
@@ -133,6 +135,9 @@ MUTANTS = [
     ('05_nn', 'for p in model.parameters(): p.data -= lr * p.grad',
      'for p in model.parameters(): p.data += lr * p.grad', 'sgd_step steps uphill'),
     ('05_nn', 'model.zero_grad()', 'pass', 'sgd_step forgets zero_grad'),
+    ('05_nn', 'decay = 2 * alpha * before  # the gradient of alpha·p²',
+     'decay = alpha * before', "check_decay_step's penalty gradient without its factor 2"),
+    ('05_nn', 'if given[0] != w or given[2] != x:', 'if False:', 'check_sigmoid_grads misses inputs changed in place'),
     # lesson 6, data
     ('06_data', 'n_valid = int(round(len(X) * valid_pct))',
      'n_valid = int(len(X) * valid_pct)', 'split truncates, not rounds'),
