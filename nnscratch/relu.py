@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['rectified_linear', 'mk_relus', 'relu_start', 'mk_weighted_relus', 'weighted_start', 'fit_output_weights',
-           'double_relu', 'quadruple_relu', 'sum_relus', 'fit_relus', 'weighted_relus', 'check_sum_relus',
-           'check_three_relus', 'check_best_n']
+           'double_relu', 'quadruple_relu', 'sum_relus', 'fit_relus', 'weighted_relus', 'hook_relus',
+           'check_hook_relus', 'check_three_relus', 'tent', 'check_tent', 'check_best_n']
 
 # %% ../nbs/03_relu.ipynb #a79da7de
 from functools import cache, partial
@@ -118,34 +118,49 @@ def _check_fit_output_weights(x, y, n): check_count('n', n, 'fit_output_weights'
 fit_output_weights = validated(fit_output_weights, _check_fit_output_weights)
 
 # %% ../nbs/03_relu.ipynb #x3a0020
-def _relus_halves(params, x):
-    "A typical wrong answer: the slopes taken as the first half of `params`"
-    p = torch.as_tensor(params); k = len(p) // 2
-    return torch.clip(x * p[:k] + p[k:], 0.).sum(-1, keepdim=True)
+def hook_relus(params, x):
+    "Σᵢ max(mᵢ·(x - hᵢ), 0) for `params` = (m1, h1, m2, h2, ...): each ReLU by its slope and its hook"
+    p = torch.as_tensor(params).reshape(-1, 2)
+    return torch.clip(p[:, 0] * (x - p[:, 1]), 0.).sum(-1, keepdim=True)
 
-def check_sum_relus(fn):
-    "Check the learner's `fn(params, x)`, the sum of ReLUs, against `sum_relus` on three cases"
+def check_hook_relus(fn):
+    "Check the learner's `fn(params, x)`, the sum of ReLUs given by slopes and hooks, against `hook_relus`"
     g = torch.Generator().manual_seed(0)
-    def col(n): return torch.linspace(-2, 2, n, dtype=torch.float64)[:, None]
+    def col(*v): return torch.tensor(v, dtype=torch.float64)[:, None]
     def t(*v): return torch.tensor(v, dtype=torch.float64)
-    cases = [(t(1.5, -0.5), col(5)), (t(-1.5, -1.5, 1.5, -0.5, 2., 1.), col(7)),
-             (torch.randn(8, generator=g, dtype=torch.float64) * 2, col(20))]
+    cases = [(t(2., 0.5), col(-1., 0., 0.5, 1., 2.)),                                   # one ReLU, slope up
+             (t(-1.5, -1., 1.5, 0.5, 2., 1.), col(0.7)),                                # three, a batch of one point
+             (t(-1., 0.5, 0.5, -2., 3., 5., -2.5, 1.5), torch.linspace(-2, 2, 7, dtype=torch.float64)[:, None]),
+             (torch.randn(12, generator=g, dtype=torch.float64) * 2,
+              torch.linspace(-3, 3, 20, dtype=torch.float64)[:, None])]
     hints = dict(shape="one value per x, in a column of shape (n, 1): add along the ReLUs' axis and keep it, "
                        "`.sum(-1, keepdim=True)`",
-                 raised="with `x` a column (n, 1) and `m`, `b` rows (k,), `x * m + b` is an (n, k) table, a column "
+                 raised="with `x` a column (n, 1) and `m`, `h` rows (k,), `m * (x - h)` is an (n, k) table, a column "
                         "per ReLU",
                  type="return the tensor of sums",
-                 values="each ReLU is max(m·x + b, 0), with (m, b) the pairs (params[0], params[1]), (params[2], ...)")
+                 values="each ReLU is max(m·(x - h), 0), with (m, h) the pairs (params[0], params[1]), "
+                        "(params[2], ...)")
+    def pairs(p): return p[0::2], p[1::2]
     mistakes = [
-        (lambda p, x: (x * p[0::2] + p[1::2]).sum(-1, keepdim=True),
-         "nothing is clipped, so this is a sum of straight lines: `torch.clip(m*x + b, 0.)` each ReLU, then add"),
-        (lambda p, x: torch.clip((x * p[0::2] + p[1::2]).sum(-1, keepdim=True), 0.),
+        (sum_relus, "is `sum_relus`, which reads each pair as (m, b)",
+         "here the second number is the hook h, where the ReLU meets zero: inside the clip goes m·(x - h), "
+         "not m·x + h"),
+        (lambda p, x: torch.clip(p[0::2] * (x + p[1::2]), 0.).sum(-1, keepdim=True),
+         "the ReLU is zero at x = h, so the line is m·(x - h), which is 0 there; m·(x + h) puts the hook at -h"),
+        (lambda p, x: torch.clip(p[0::2] * x - p[1::2], 0.).sum(-1, keepdim=True),
+         "m·x - h meets zero at x = h/m, not at h: multiply m by (x - h)"),
+        (lambda p, x: (p[0::2] * torch.clip(x - p[1::2], 0.)).sum(-1, keepdim=True),
+         "m·max(x - h, 0) is not max(m·(x - h), 0) when m < 0: a negative slope makes a ReLU that lives left of its "
+         "hook; multiply first, then clip"),
+        (lambda p, x: (p[0::2] * (x - p[1::2])).sum(-1, keepdim=True),
+         "nothing is clipped, so this is a sum of straight lines: `torch.clip(..., 0.)` each ReLU, then add"),
+        (lambda p, x: torch.clip((p[0::2] * (x - p[1::2])).sum(-1, keepdim=True), 0.),
          "clip each ReLU before adding: max(u, 0) + max(v, 0) is not max(u + v, 0)"),
-        (_relus_halves, "the parameters alternate m1, b1, m2, b2, ...: the slopes are `params[0::2]`, the intercepts "
-                        "`params[1::2]`"),
-        (lambda p, x: torch.clip(x * p[1::2] + p[0::2], 0.).sum(-1, keepdim=True),
-         "m and b are swapped: `params[0::2]` are the slopes, `params[1::2]` the intercepts")]
-    return check_fn(fn, cases, sum_relus, 'my_sum_relus', hints, typical=mistakes)
+        (lambda p, x: torch.clip(p[:len(p) // 2] * (x - p[len(p) // 2:]), 0.).sum(-1, keepdim=True),
+         "the parameters alternate m1, h1, m2, h2, ...: the slopes are `params[0::2]`, the hooks `params[1::2]`"),
+        (lambda p, x: torch.clip(p[1::2] * (x - p[0::2]), 0.).sum(-1, keepdim=True),
+         "m and h are swapped: `params[0::2]` are the slopes, `params[1::2]` the hooks")]
+    return check_fn(fn, cases, hook_relus, 'my_hook_relus', hints, typical=mistakes)
 
 # %% ../nbs/03_relu.ipynb #x3a0030
 _RELU3 = ('m1', 'b1', 'm2', 'b2', 'm3', 'b3')
@@ -191,6 +206,77 @@ def check_three_relus(params, target=1.1):
     msg = f"the MAE is {now:.3f}; it must be below {target:g}"
     if dead: return wrong(msg, rows, dead[0])
     return wrong(msg, rows, best_nudge(loss, ps, _RELU3))
+
+# %% ../nbs/03_relu.ipynb #6ceca726
+def tent(x):
+    "The tent: 0 left of -1, up to 1 at x = 0, back down to 0 at x = 1, and 0 after"
+    return torch.clip(1 - x.abs(), 0.)
+
+_TENT_HINT = "give numbers m1, b1, c1, m2, b2, c2, ... for `weighted_relus`, e.g. `[1., 1., 1., 1., -1., 1.]`"
+
+def _triples(params):
+    "`(tensor (k, 3), None)` from m1, b1, c1, ..., flat or in triples (list, tensor, array); else `(None, (msg, hint))`"
+    if callable(params): return None, ("got a function; the checker wants the numbers themselves", _TENT_HINT)
+    if torch.is_tensor(params): params = params.detach().flatten().tolist()
+    elif isinstance(params, np.ndarray):
+        try: params = params.astype(float).ravel().tolist()
+        except (TypeError, ValueError):
+            return None, (f"expected an array of numbers, got one of {params.dtype}", _TENT_HINT)
+    if not isinstance(params, (list, tuple)):
+        return None, (f"expected a list of numbers, got {type(params).__name__}: {params!r}"[:200], _TENT_HINT)
+    flat = []
+    for v in params:   # a triple (m, b, c) as a list, tuple, tensor or array counts as its three numbers
+        if isinstance(v, (list, tuple)): flat += list(v)
+        elif (torch.is_tensor(v) or isinstance(v, np.ndarray)) and v.ndim > 0: flat += v.tolist()
+        else: flat.append(v)
+    if not flat or len(flat) % 3:
+        return None, (f"expected three numbers m, b, c for each ReLU, got {len(flat)} numbers", _TENT_HINT)
+    out = []
+    for i, v in enumerate(flat):
+        v, err = as_number(v, f"{'mbc'[i % 3]}{i // 3 + 1}")
+        if err: return None, (err, _TENT_HINT)
+        out.append(v)
+    return torch.tensor(out, dtype=torch.float64).reshape(-1, 3), None
+
+def _relu_row(i, m, b, c):
+    "One ReLU of a weighted sum, as a row: where its hook is, and what it does to the slope there"
+    if m == 0: return f"ReLU {i}: m=0, b={b:g}, c={c:g} | no hook: the constant {c * max(b, 0.):g}"
+    return f"ReLU {i}: m={m:g}, b={b:g}, c={c:g} | hook at x={-b / m + 0.:.3g}, slope change c·|m| = {c * abs(m):+.3g}"
+
+def check_tent(params, tol=0.01):
+    "Check m1, b1, c1, m2, ... (flat or in triples): their weighted sum of ReLUs must be the tent on [-2, 2] ± `tol`"
+    p, err = _triples(params)
+    if err: return wrong(err[0], hint=err[1])
+    x = torch.linspace(-2, 2, 401, dtype=torch.float64)[:, None]   # steps of 0.01
+    got, want = weighted_relus(p.flatten(), x)[:, 0], tent(x)[:, 0]
+    rows = [_relu_row(i, *r) for i, r in enumerate(p.tolist()[:8], 1)]
+    if len(p) > 8: rows.append(f"... and {len(p) - 8} more ReLUs")
+    at = [-1.5, -1., -0.5, 0., 0.5, 1., 1.5]
+    idx = [round((a + 2) * 100) for a in at]
+    rows += ["x     | " + ' '.join(f"{a:6g}" for a in at), "tent  | " + ' '.join(f"{want[i]:6.3g}" for i in idx),
+             "yours | " + ' '.join(f"{round(got[i].item(), 6) + 0.:6.3g}" for i in idx)]
+    if not torch.isfinite(got).all(): return wrong("your curve is not finite on [-2, 2]", rows, "use moderate numbers")
+    diff = (got - want).abs()
+    i = int(diff.argmax()); worst = diff[i].item()
+    if worst < tol: return correct(rows, f"{len(p)} weighted ReLUs draw the tent on [-2, 2], within {tol:g} everywhere")
+    msg = (f"at x = {x[i, 0].item():.2f} your curve is {got[i].item():.4g} and the tent {want[i].item():.4g}, "
+           "the largest difference")
+    if ((got[2:] - 2 * got[1:-1] + got[:-2]) >= -1e-9).all():
+        return wrong(msg, rows, "on [-2, 2] your curve only bends up: its slope never falls, as with a plain sum "
+                                "of ReLUs. The tent's slope falls at x = 0, from 1 to -1: that takes a ReLU with a "
+                                "negative c")
+    off = got - want
+    if (off - off.mean()).abs().max() < tol:
+        return wrong(msg, rows, f"your curve is the tent moved by {off.mean().item():+.3g} everywhere: the shape "
+                                "is right, the height is not")
+    for lo, slope in [(-2, 0.), (-1, 1.), (0, -1.), (1, 0.)]:   # the tent's four straight pieces
+        j = round((lo + 2.5) * 100)                                 # the middle of the piece
+        yours = ((got[j + 1] - got[j - 1]) / 0.02).item()
+        if abs(yours - slope) > tol:
+            return wrong(msg, rows, f"between x = {lo} and {lo + 1} the tent's slope is {slope:g}; yours is "
+                                    f"{yours:.3g} (at x = {lo + 0.5:g})")
+    return wrong(msg, rows, "your slopes match the tent's in the middle of each piece (x = -1.5, -0.5, 0.5, 1.5), but "
+                            "not its values: the tent bends at x = -1, 0 and 1; where are your hooks?")
 
 # %% ../nbs/03_relu.ipynb #x3a0040
 @cache
