@@ -227,8 +227,10 @@ def run(nb, where):
     nbclient.NotebookClient(nbn, timeout=600, kernel_name='python3', resources={'metadata': {'path': str(where)}},
                             store_widget_state=True).execute()
     nb = json.loads(nbformat.writes(nbn))
+    in_solutions = False
     for c in nb['cells']:
         c.pop('attachments', None)
+        if c['cell_type'] == 'markdown' and SOLUTIONS.match(src(c)): in_solutions = True
         if c['cell_type'] != 'code': continue
         c['execution_count'] = None
         c['metadata'].pop('execution', None)
@@ -236,6 +238,10 @@ def run(nb, where):
             if 'execution_count' in o: o['execution_count'] = None
             if o['output_type'] == 'error' or o.get('name') == 'stderr':
                 raise RuntimeError(f"{where}: a learner would see {o['output_type']}: {o.get('ename', '')} {o.get('text', '')[:300]}")
+        # a solution, run in the learner's notebook (its own classes, the library's checkers), must be called correct
+        shown = ''.join(''.join(o.get('data', {}).get('text/plain', '')) for o in c['outputs'])
+        if in_solutions and not re.search(r'^correct\b', shown, re.M):
+            raise RuntimeError(f"{where}: in the learner's notebook, solution {src(c).splitlines()[0]!r} gets {shown[-300:]!r}")
     return nb
 
 def sources(nb): return [(c['cell_type'], src(c), json.dumps(c['metadata'], sort_keys=True)) for c in nb['cells']]
@@ -248,7 +254,10 @@ def build(names=None, execute=True):
         nb, problems = learner_notebook(p)
         for pr in problems: print(f"{p.name}: {pr}"); bad += 1
         if problems: continue
-        if execute: nb = run(nb, COURSE)
+        if execute:
+            try: nb = run(nb, COURSE)
+            except Exception as e:  # a cell that fails, or a solution the learner's notebook calls wrong
+                print(f"{p.name}: {str(e)[-1500:]}"); bad += 1; continue
         (COURSE / p.name).write_text(dump(nb), encoding='utf-8')
         print(f"wrote course/{p.name}: {len(nb['cells'])} cells")
     return 1 if bad else 0
