@@ -12,7 +12,7 @@ from functools import cache, partial
 import numpy as np
 import torch
 from .checks import check_count, check_number, validated
-from .exercises import as_number, as_tensor, attempt, check_fn, correct, wrong
+from .exercises import as_number, as_tensor, attempt, changed, check_fn, copy_args, correct, wrong
 from .fitplot import twin
 from .descent import mk_mae, descend, lr_decay
 from .fitting import mae, noisy_quadratic, best_nudge, lesson_data
@@ -166,12 +166,13 @@ def check_hook_relus(fn):
 _RELU3 = ('m1', 'b1', 'm2', 'b2', 'm3', 'b3')
 
 def _six_numbers(params):
-    "`(list of 6 floats, None)` from a list, a tensor or a FitPlot's `values`, else `(None, (message, hint))`"
+    "`(list of 6 floats, None)` from a list, a tensor, an array or a FitPlot's `values`, else `(None, (message, hint))`"
     if isinstance(params, dict):
         if missing := [k for k in _RELU3 if k not in params]:
             return None, (f"the dict lacks {', '.join(missing)}", "give m1, b1, m2, b2, m3, b3")
         params = [params[k] for k in _RELU3]
-    if torch.is_tensor(params): params = params.flatten().tolist()
+    if torch.is_tensor(params): params = params.detach().flatten().tolist()
+    elif isinstance(params, np.ndarray) and params.ndim == 1: params = params.tolist()
     if not isinstance(params, (list, tuple)):
         return None, (f"expected a list of 6 numbers, got {type(params).__name__}: {params!r}"[:200],
                       "e.g. `[-4., -2., 6., 0., 1., -1.]` for m1, b1, m2, b2, m3, b3")
@@ -281,12 +282,12 @@ def check_tent(params, tol=0.01):
 # %% ../nbs/03_relu.ipynb #x3a0040
 @cache
 def _best_n_cases():
-    "Three (fits, x, y): random sums of 1, 2, 4, 8 ReLUs whose last training loss falls with N, and new points"
+    "Three (fits, x, y): random sums of 1, 2, 4, 8 ReLUs whose last training loss falls with N, and 50, 37, 64 new points"
     cases, state = [], np.random.get_state()
     try:
-        for seed in (4, 3, 5):
+        for seed, n_points in ((4, 50), (3, 37), (5, 64)):
             fits = {n: (relu_start(n, seed=seed), [4.0, 2.0, 1.6 / n**0.25]) for n in (1, 2, 4, 8)}
-            cases.append((fits, *noisy_quadratic(seed=seed, n=50)))
+            cases.append((fits, *noisy_quadratic(seed=seed, n=n_points)))
     finally: np.random.set_state(state)
     return cases
 
@@ -297,9 +298,13 @@ def check_best_n(fn):
     for i, (fits, x, y) in enumerate(cases, 1):
         val = {n: float(mae(mk_relus(*p)(x), y)) for n, (p, _) in fits.items()}
         want, case = min(val, key=val.get), f"case {i} of {len(cases)}"
-        out, err = attempt(fn, dict(fits), x.clone(), y.clone(), what='`my_best_n`')
+        given, before = copy_args((fits, x, y)), copy_args((fits, x, y))   # copies: nothing of the checker's is reachable
+        out, err = attempt(fn, *given, what='`my_best_n`')
         if err: return wrong(f"{err} ({case})", rows, "judge each fit by its MAE on x, y: `mk_relus` makes its curve "
                                                       "from its parameters, `fits[n][0]`")
+        if moved := changed(before, given, ['`fits`', '`x`', '`y`']):
+            return wrong(f"`my_best_n` changed {moved} in place ({case})", rows, "read the fits and the points, don't "
+                         "change them: compute the MAEs in new tensors")
         got, err = as_tensor(out, '`my_best_n`')
         if err: return wrong(f"{err} ({case})", rows, "return the N, a key of `fits`")
         got = got.item() if got.numel() == 1 else None
