@@ -12,7 +12,7 @@ from functools import cache, partial
 import numpy as np
 import torch
 from .checks import check_count, check_number, validated
-from .exercises import as_number, as_tensor, attempt, changed, check_fn, copy_args, correct, wrong
+from .exercises import as_number, as_tensor, attempt, changed, check_fn, checker, copy_args, correct, wrong
 from .fitplot import twin
 from .descent import mk_mae, descend, lr_decay
 from .fitting import mae, noisy_quadratic, best_nudge, lesson_data
@@ -230,6 +230,8 @@ def _triples(params):
         if isinstance(v, (list, tuple)): flat += list(v)
         elif (torch.is_tensor(v) or isinstance(v, np.ndarray)) and v.ndim > 0: flat += v.tolist()
         else: flat.append(v)
+    if len(flat) > 3000:
+        return None, (f"got {len(flat)} numbers, {len(flat) // 3} ReLUs: the tent needs far fewer", _TENT_HINT)
     if not flat or len(flat) % 3:
         return None, (f"expected three numbers m, b, c for each ReLU, got {len(flat)} numbers", _TENT_HINT)
     out = []
@@ -244,6 +246,7 @@ def _relu_row(i, m, b, c):
     if m == 0: return f"ReLU {i}: m=0, b={b:g}, c={c:g} | no hook: the constant {c * max(b, 0.):g}"
     return f"ReLU {i}: m={m:g}, b={b:g}, c={c:g} | hook at x={-b / m + 0.:.3g}, slope change c·|m| = {c * abs(m):+.3g}"
 
+@checker
 def check_tent(params, tol=0.01):
     "Check m1, b1, c1, m2, ... (flat or in triples): their weighted sum of ReLUs must be the tent on [-2, 2] ± `tol`"
     p, err = _triples(params)
@@ -282,7 +285,7 @@ def check_tent(params, tol=0.01):
 # %% ../nbs/03_relu.ipynb #x3a0040
 @cache
 def _best_n_cases():
-    "Three (fits, x, y): random sums of 1, 2, 4, 8 ReLUs whose last training loss falls with N, and 50, 37, 64 new points"
+    "Three (fits, x, y): random sums of 1, 2, 4, 8 ReLUs whose training loss falls with N, and 50, 37, 64 new points"
     cases, state = [], np.random.get_state()
     try:
         for seed, n_points in ((4, 50), (3, 37), (5, 64)):
@@ -298,7 +301,7 @@ def check_best_n(fn):
     for i, (fits, x, y) in enumerate(cases, 1):
         val = {n: float(mae(mk_relus(*p)(x), y)) for n, (p, _) in fits.items()}
         want, case = min(val, key=val.get), f"case {i} of {len(cases)}"
-        given, before = copy_args((fits, x, y)), copy_args((fits, x, y))   # copies: nothing of the checker's is reachable
+        given, before = copy_args((fits, x, y)), copy_args((fits, x, y))   # nothing of the checker's is reachable
         out, err = attempt(fn, *given, what='`my_best_n`')
         if err: return wrong(f"{err} ({case})", rows, "judge each fit by its MAE on x, y: `mk_relus` makes its curve "
                                                       "from its parameters, `fits[n][0]`")
