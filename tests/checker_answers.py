@@ -1,4 +1,4 @@
-"""Answers a learner could give to each of the lessons' 33 checkers: plausible wrong ones that the checkers' hidden
+"""Answers a learner could give to each of the lessons' 34 checkers: plausible wrong ones that the checkers' hidden
 cells do not name, and right ones written in another style than the reference (a loop, other torch functions,
 float32, NumPy). `WRONG[checker]` and `RIGHT[checker]` map a label to a function for the learner's function, or to
 `Args(...)` for the checkers that take values."""
@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnscratch.fitting import quad, mae
-from nnscratch.relu import mk_relus
+from nnscratch.relu import mk_relus, sum_relus
 from nnscratch.engine import _node, Value
 from nnscratch.logistic import sigmoid, softplus
 from nnscratch.handoff import Linear, ReLU
@@ -74,7 +74,8 @@ def _fd_autograd(loss_fn, params, eps=1e-4):
     return torch.autograd.grad(loss_fn(p), p)[0]
 
 # ---- 03 relu
-def _relus_loop(p, x): return sum(torch.clip(m * x + b, 0.) for m, b in zip(p[0::2], p[1::2]))
+def _hooks_loop(p, x): return sum(torch.clip(m * (x - h), 0.) for m, h in zip(p[0::2], p[1::2]))
+TENT = [1., 1., 1., 1., 0., -2., 1., -1., 1.]  # relu(x + 1) - 2 relu(x) + relu(x - 1)
 def _best_by(score):
     def my_best_n(fits, x, y): return min(fits, key=lambda n: score(mk_relus(*fits[n][0])(x), y))
     return my_best_n
@@ -436,13 +437,20 @@ WRONG = {
         'nudges params itself (the nudges cancel)': _fd_aliased,
         'autograd, no nudging': _fd_autograd,
         'gradient of the mean over the parameters': lambda f, p, eps=1e-4: _fd()(f, p, eps) / p.numel()},
-    'check_sum_relus': {
-        'hard-coded three ReLUs': lambda p, x: sum(torch.clip(p[2*i] * x + p[2*i+1], 0.) for i in range(3)),
-        'leaky ReLU': lambda p, x: F.leaky_relu(x * p[0::2] + p[1::2], 0.01).sum(-1, keepdim=True),
-        'softplus': lambda p, x: F.softplus(x * p[0::2] + p[1::2]).sum(-1, keepdim=True),
-        'the last ReLU dropped': lambda p, x: torch.clip(x * p[0:-2:2] + p[1:-2:2], 0.).sum(-1, keepdim=True),
-        'b added after the clip': lambda p, x: (torch.clip(x * p[0::2], 0.) + p[1::2]).sum(-1, keepdim=True),
-        'sums everything into one number': lambda p, x: torch.clip(x * p[0::2] + p[1::2], 0.).sum()},
+    'check_hook_relus': {
+        'hard-coded three ReLUs': lambda p, x: sum(torch.clip(p[2*i] * (x - p[2*i+1]), 0.) for i in range(3)),
+        'leaky ReLU': lambda p, x: F.leaky_relu(p[0::2] * (x - p[1::2]), 0.01).sum(-1, keepdim=True),
+        'softplus': lambda p, x: F.softplus(p[0::2] * (x - p[1::2])).sum(-1, keepdim=True),
+        'the last ReLU dropped': lambda p, x: torch.clip(p[0:-2:2] * (x - p[1:-2:2]), 0.).sum(-1, keepdim=True),
+        'the size of the slope only': lambda p, x: torch.clip(p[0::2].abs() * (x - p[1::2]), 0.).sum(-1, keepdim=True),
+        'the hook as b divided by m': lambda p, x: torch.clip(p[0::2] * x + p[1::2] / p[0::2], 0.).sum(-1, keepdim=True),
+        'sums everything into one number': lambda p, x: torch.clip(p[0::2] * (x - p[1::2]), 0.).sum()},
+    'check_tent': {
+        'upside down': Args(TENT[:2] + [-1.] + TENT[3:5] + [2.] + TENT[6:8] + [-1.]),
+        'a plain sum, every c = 1': Args([1., 1., 1., 1., 0., 1., 1., -1., 1.]),
+        'm and b swapped': Args([1., 1., 1., 0., 1., -2., -1., 1., 1.]), 'two ReLUs': Args(TENT[:6]),
+        'twice as steep': Args([2., 2., 1., 2., 0., -2., 2., -2., 1.]), 'eight numbers': Args(TENT[:8]),
+        'pairs (m, b), no c': Args([[1., 1.], [1., 0.], [1., -1.]]), 'strings': Args([str(v) for v in TENT])},
     'check_three_relus': {
         'signs flipped': Args([-v for v in SOLUTION_RELUS]), 'five numbers': Args(SOLUTION_RELUS[:5]),
         'seven numbers': Args(SOLUTION_RELUS + [0.]), 'm and b swapped': Args([-2., -4., 0., 6., -2., -2.]),
@@ -595,9 +603,13 @@ RIGHT = {
                            'a loop over the entries': _step(lambda p, lr: [p[i].sub_(lr * p.grad[i]) for i in range(len(p))])},
     'check_fd_grad': {'one row of the identity at a time': _fd_eye,
                       'a list of numbers': lambda f, p, eps=1e-4: [float((f(p + eps * e) - f(p - eps * e)) / (2 * eps)) for e in torch.eye(len(p), dtype=p.dtype)]},
-    'check_sum_relus': {'a loop': _relus_loop,
-                        'pairs as rows, F.relu': lambda p, x: F.relu(x * p.reshape(-1, 2)[:, 0] + p.reshape(-1, 2)[:, 1]).sum(1, keepdim=True),
-                        '(u + |u|) / 2': lambda p, x: ((x * p[0::2] + p[1::2]) + (x * p[0::2] + p[1::2]).abs()).sum(-1, keepdim=True) / 2},
+    'check_hook_relus': {'a loop': _hooks_loop,
+                         'pairs as rows, F.relu': lambda p, x: F.relu(p.reshape(-1, 2)[:, 0] * (x - p.reshape(-1, 2)[:, 1])).sum(1, keepdim=True),
+                         'sum_relus with b = -m·h': lambda p, x: sum_relus(torch.stack([p[0::2], -p[0::2] * p[1::2]], 1).flatten(), x),
+                         '(u + |u|) / 2, float32': lambda p, x: ((u := p.float()[0::2] * (x.float() - p.float()[1::2])) + u.abs()).sum(-1, keepdim=True) / 2},
+    'check_tent': {'a NumPy array': Args(np.array(TENT).reshape(3, 3)), 'a tuple of triples': Args(((1, 1, 1), (1, 0, -2), (1, -1, 1))),
+                   'a float32 tensor': Args(torch.tensor(TENT)), 'other slopes': Args([2., 2., .5, 3., 0., -2 / 3, 1., -1., 1.]),
+                   'negative slopes and a constant': Args([1., 1., 1., 1., 0., -2., -1., 1., 1., -1., 5., -1., 0., 1., 4.])},
     'check_three_relus': {'a NumPy array': Args(np.array(SOLUTION_RELUS)), 'a tuple': Args(tuple(SOLUTION_RELUS)),
                           'a tensor': Args(torch.tensor(SOLUTION_RELUS))},
     'check_best_n': {'argmin over a stack': _best_argmin,
