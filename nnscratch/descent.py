@@ -4,14 +4,14 @@
 
 # %% auto #0
 __all__ = ['mk_mae', 'descend', 'lr_decay', 'loss_landscape', 'fd_grad', 'plot_losses', 'predict_compare_learn',
-           'check_lr_choice', 'check_descent_step', 'check_fd_grad']
+           'check_lr_choice', 'check_descent_step', 'check_fd_grad', 'check_mae_grad']
 
 # %% ../nbs/02_descent.ipynb #864bdbe4
-import warnings
+import itertools, numbers, warnings
 from functools import wraps
 import torch
 from .checks import check_callable, check_count, check_real, validated
-from .exercises import as_number, as_tensor, attempt, check_fn, compare, correct, same, wrong
+from .exercises import answer, as_number, as_tensor, attempt, check_fn, compare, correct, same, wrong
 from .fitting import mk_quad, mae, quad, lesson_data
 
 # %% ../nbs/02_descent.ipynb #da3d875d
@@ -264,3 +264,98 @@ def check_fd_grad(fn):
                              f"(case {i} of {len(cases)})", v.rows, "this exercise is about nudging: two calls per "
                              "parameter, and no autograd")
     return v
+
+# %% ../nbs/02_descent.ipynb #4e3b4c38
+def _mae_grad_autograd(params, x, y):
+    "autograd's gradient of the MAE of a·x² + b·x + c at `params` on `x`, `y`, in float64"
+    p = torch.as_tensor(params).detach().to(torch.float64).requires_grad_()
+    x, y = torch.as_tensor(x).to(torch.float64), torch.as_tensor(y).to(torch.float64)
+    return torch.autograd.grad((quad(p[0], p[1], p[2], x) - y).abs().mean(), p)[0]
+
+def _mse_grad_autograd(params, x, y):
+    "The same for the mean squared error"
+    p = torch.as_tensor(params).detach().to(torch.float64).requires_grad_()
+    x, y = torch.as_tensor(x).to(torch.float64), torch.as_tensor(y).to(torch.float64)
+    return torch.autograd.grad(((quad(p[0], p[1], p[2], x) - y)**2).mean(), p)[0]
+
+def _best_fits():
+    "The MAE's and the MSE's best quadratics for the lesson's data, exactly, in float64"
+    x, y = lesson_data()
+    X, Y = torch.cat([x**2, x, torch.ones_like(x)], 1).double(), y[:, 0].double()
+    # the MAE's best fit passes through 3 of the points (a corner of its straight pieces): try every 3
+    through3 = torch.linalg.solve(X[torch.tensor(list(itertools.combinations(range(len(Y)), 3)))],
+                                  Y[torch.tensor(list(itertools.combinations(range(len(Y)), 3)))])
+    best_mae = through3[(through3 @ X.T - Y).abs().mean(1).argmin()]
+    return best_mae, torch.linalg.lstsq(X, Y[:, None]).solution[:, 0]
+
+def _grad_cases():
+    "(params, x, y) for `check_mae_grad`: the lesson's data, a flat batch, a batch of 1, float32"
+    g = torch.Generator().manual_seed(2)
+    def batch(n, shape, dtype=torch.float64):
+        xs = torch.rand(n, generator=g, dtype=torch.float64) * 4 - 2
+        ys = 3*xs**2 - xs + torch.randn(n, generator=g, dtype=torch.float64)
+        return xs.reshape(shape).to(dtype), ys.reshape(shape).to(dtype)
+    x, y = lesson_data()
+    return [(torch.tensor([1.1, 1.1, 1.1], dtype=torch.float64), x, y),
+            (torch.tensor([-0.5, 2., 0.3], dtype=torch.float64), *batch(7, (7,))),
+            (torch.tensor([2., -1., 0.5], dtype=torch.float64), *batch(1, (1, 1))),
+            (torch.tensor([2.5, 0.3, -0.6]), *batch(12, (12, 1), torch.float32))]
+
+def _by_hand(fn):
+    "`fn` run with autograd off, and a list or tuple of three numbers it returns made a tensor"
+    def my_mae_grad(*args):
+        with torch.no_grad(): out = fn(*args)
+        if isinstance(out, (list, tuple)) and len(out) == 3 and all(
+                isinstance(v, numbers.Real) or (torch.is_tensor(v) and v.numel() == 1) for v in out):
+            out = torch.tensor([float(v) for v in out], dtype=torch.float64)
+        return out
+    return my_mae_grad
+
+def _sgn(p, x, y): return torch.sign(quad(p[0], p[1], p[2], x) - y)
+def _err(p, x, y): return quad(p[0], p[1], p[2], x) - y
+def _avg(w, x, terms): return torch.stack([(w * t).mean() for t in terms])
+
+def check_mae_grad(fn):
+    "Check the learner's `fn(params, x, y)`, the MAE's gradient by hand, against autograd in float64; then near the best fit"
+    hints = dict(sign="the error is pred − y, so each point contributes sign(pred − y), not sign(y − pred)",
+                 shape="one number per parameter, averaged over the points: a tensor of 3, for a, b and c",
+                 type="return the three numbers as one tensor (`torch.stack` makes one from three)",
+                 factor="each point's term is sign(pred − y) times x², x or 1, and the MAE averages over the points",
+                 values="each point's term is sign(pred − y) times x², x or 1, and the MAE averages over the points",
+                 nan="sign(pred − y) is a tensor of +1 and −1: no division is needed",
+                 raised="`params` holds a, b, c; `x` and `y` are tensors of the same shape (a column, or flat)")
+    mistakes = [(lambda p, x, y: torch.stack([(_sgn(p, x, y) * t).sum() for t in (x**2, x, torch.ones_like(x))]),
+                 "sums over the points instead of averaging them", "the MAE is a mean: divide by the number of points"),
+                (lambda p, x, y: _avg(_err(p, x, y), x, (x**2, x, 1)), "uses the error pred − y itself, not its sign: "
+                 "that is the gradient of half the squared error", "the derivative of |e| is the sign of e, +1 or −1, "
+                 "whatever the size of e"),
+                (lambda p, x, y: _avg(2 * _err(p, x, y), x, (x**2, x, 1)), "is the gradient of the mean *squared* "
+                 "error", "the derivative of |e| is the sign of e, +1 or −1, whatever the size of e"),
+                (lambda p, x, y: _avg(_sgn(p, x, y), x, (1, x, x**2)), "has a's and c's entries swapped",
+                 "the order is (a, b, c): x² for a, x for b, 1 for c"),
+                (lambda p, x, y: _avg(_sgn(p, x, y), x, (x, x, 1)), "uses x for `a`",
+                 "`a` multiplies x²: moving `a` by 1 moves the prediction by x²"),
+                (lambda p, x, y: _avg(_sgn(p, x, y), x, (1, 1, 1)), "leaves out how the prediction moves with each "
+                 "parameter", "chain rule: sign(pred − y) times ∂pred/∂a = x², ∂pred/∂b = x, ∂pred/∂c = 1")]
+    if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200], (), hints['type'])
+    v = check_fn(_by_hand(fn), _grad_cases(), _mae_grad_autograd, 'my_mae_grad', hints, typical=mistakes)
+    if not v:
+        if 'does not require grad' in v.msg or 'does not have a grad_fn' in v.msg:
+            return wrong(v.msg.split('\nhint: ')[0].removeprefix('not yet: '), v.rows, "by hand, without autograd "
+                         "(the checker runs your function under `torch.no_grad()`): no `backward()`")
+        return v
+    # near the best fit: the learner's gradient along the way from 1.1, 1.1, 1.1, against the MSE's
+    (x, y), start = lesson_data(), torch.tensor([1.1, 1.1, 1.1], dtype=torch.float64)
+    best_mae, best_mse = _best_fits()
+    rows, sizes = v.rows + [f"{'still to go':<14} | {'size of your MAE gradient':<26} | size of the MSE's gradient"], []
+    for left in (1, 0.1, 0.01, 0.001):
+        p = best_mae + left * (start - best_mae)
+        got, err = answer(_by_hand(fn), p, x, y, what='`my_mae_grad`')
+        if err: return wrong(f"{err} (near the best fit)", rows, hints['raised'])
+        kind, _, text = compare('my_mae_grad', got, _mae_grad_autograd(p, x, y))
+        if kind: return wrong(f"{text} (at {p.tolist()}, near the best fit)", rows, hints['values'])
+        sizes.append(got.norm().item())
+        mse = _mse_grad_autograd(best_mse + left * (start - best_mse), x, y).norm().item()
+        rows.append(f"{f'{left * 100:g}%':<14} | {sizes[-1]:<26.4f} | {mse:.4f}")
+    return correct(rows, f"autograd agrees in {len(_grad_cases())} of {len(_grad_cases())} cases; and near the best "
+                         f"fit your gradient's size stays {sizes[-1]:.3f} while the MSE's shrinks with the distance: why?")
