@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['mk_mae', 'descend', 'lr_decay', 'loss_landscape', 'fd_grad', 'plot_losses', 'predict_compare_learn',
-           'check_lr_choice', 'check_descent_step', 'check_fd_grad', 'check_mae_grad']
+           'check_lr_choice', 'check_descent_step', 'check_slope_along', 'check_mae_grad']
 
 # %% ../nbs/02_descent.ipynb #864bdbe4
 import itertools, numbers, warnings
@@ -218,52 +218,58 @@ def check_descent_step(fn):
     return correct(rows, f"the loss, the step and the zeroed gradient agree in {len(cases)} of {len(cases)} cases")
 
 # %% ../nbs/02_descent.ipynb #x2a0040
-class _Counted:
-    "A loss function that counts its calls"
-    def __init__(self, f): self.f, self.calls = f, 0
-    def __call__(self, p): self.calls += 1; return self.f(p)
+class _Recorded:
+    "A loss function that records the parameters it is evaluated at"
+    def __init__(self, f): self.f, self.at = f, []
+    def __call__(self, p):
+        self.at.append(torch.as_tensor(p).detach().to(torch.float64).clone())
+        return self.f(p)
     def __repr__(self): return 'loss_fn'
 
-def _forward_diff(loss_fn, params, eps=1e-4):
-    "The usual wrong answer: (L(p + δ) − L(p)) / δ"
-    p, g = params.clone(), torch.zeros_like(params)
-    for i in range(p.numel()):
-        up = p.clone(); up.view(-1)[i] += eps
-        g.view(-1)[i] = (float(loss_fn(up)) - float(loss_fn(p))) / eps
-    return g
-
-def _all_at_once(loss_fn, params, eps=1e-4):
-    "Another: every parameter nudged together"
-    return torch.full_like(params, (float(loss_fn(params + eps)) - float(loss_fn(params - eps))) / (2 * eps))
-
-def check_fd_grad(fn):
-    "Check the learner's `fn(loss_fn, params, eps=1e-4)`, central finite differences, against torch.autograd in float64"
+def _slope_cases():
+    "(loss function, params, direction v, eps) for `check_slope_along`: a vector, a matrix, 50 parameters; 3 eps"
     x, y = lesson_data()
-    x64 = x.double()
-    fs = [lambda p: (p**3).sum() + p[0] * p[1], lambda p: ((quad(p[0], p[1], p[2], x64) - y)**2).mean(),
-          lambda p: torch.sin(p).sum() * p[0]]
-    starts = [[2., -1., 0.5], [1.1, 1.1, 1.1], [0.3, -0.7]]
-    cases = [(_Counted(f), torch.tensor(s, dtype=torch.float64)) for f, s in zip(fs, starts)]
-    def autograd(loss_fn, params):
-        p = params.clone().requires_grad_()
-        return torch.autograd.grad(loss_fn.f(p), p)[0]
-    hints = dict(sign="the difference is L(p + δ) − L(p − δ), in that order",
-                 factor="divide by 2δ, the distance between the two nudged points",
-                 shape="one number per parameter: a tensor shaped like `params`",
-                 type="return the gradient as a tensor shaped like `params` (`torch.zeros_like(params)`, filled in)",
-                 values="nudge one parameter at a time by ±eps (eps=1e-4), the others unchanged, in float64",
-                 raised="`params` is a tensor: nudge a copy of it (`.clone()`), one entry at a time")
-    mistakes = [(_forward_diff, "that is the forward difference (L(p + δ) − L(p)) / δ; nudge both ways: "
-                                "(L(p + δ) − L(p − δ)) / 2δ is far more accurate"),
-                (_all_at_once, "every parameter was nudged at once; nudge one at a time, the others unchanged")]
-    v = check_fn(fn, cases, autograd, 'my_fd_grad', hints, rtol=1e-6, atol=1e-8, typical=mistakes)
-    if v:
-        for i, (f, p) in enumerate(cases, 1):
-            if f.calls < 2 * p.numel():
-                return wrong(f"right numbers, but `loss_fn` was called only {f.calls} times for {p.numel()} parameters "
-                             f"(case {i} of {len(cases)})", v.rows, "this exercise is about nudging: two calls per "
-                             "parameter, and no autograd")
-    return v
+    x64, g = x.double(), torch.Generator().manual_seed(3)
+    w = torch.randn(50, generator=g, dtype=torch.float64)
+    def f64(*v): return torch.tensor(v, dtype=torch.float64)
+    return [(lambda p: (p**3).sum() + p[0] * p[1], f64(2., -1., 0.5), f64(1., 0., -2.), 1e-4),
+            (lambda p: ((quad(p[0], p[1], p[2], x64) - y)**2).mean(), f64(1.1, 1.1, 1.1), f64(0.3, -0.2, 1.), 1e-3),
+            (lambda p: torch.sin(p).sum() * p[0, 0], f64(0.3, -0.7, 1.2, 0.1).reshape(2, 2), f64(1., 2., -1., .5).reshape(2, 2), 1e-5),
+            (lambda p: torch.log1p((w * p).sum()**2) + (p**2).mean(), 0.1 * w.flip(0), w.roll(1), 2e-4)]
+
+def check_slope_along(fn):
+    "Check the learner's `fn(loss_fn, params, v, eps)`: the slope along `v` from two evaluations, against autograd"
+    if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200])
+    cases, rows = _slope_cases(), []
+    for i, (f, p, v, eps) in enumerate(cases, 1):
+        case = f"case {i} of {len(cases)}: params of shape {tuple(p.shape)}, eps={eps:g}"
+        q = p.clone().requires_grad_()
+        want = (torch.autograd.grad(f(q), q)[0] * v).sum()
+        loss_fn = _Recorded(f)
+        got, err = answer(fn, loss_fn, p, v, eps, what='`my_slope_along`')
+        if err: return wrong(f"{err} ({case})", rows, "`params` and `v` are tensors of the same shape: "
+                             "`params + eps * v` nudges all of them at once")
+        kind, row, text = compare(f"my_slope_along #{i}", got, want, rtol=1e-5, atol=1e-6)
+        rows.append(row)
+        at = loss_fn.at
+        def seen(*pts): return len(at) == len(pts) and all(any(torch.allclose(a, b, 0, 1e-12) for a in at) for b in pts)
+        u, right_points = v / v.norm(), seen(p + eps * v, p - eps * v)
+        if seen(p + eps * v, p): cause = "that is the forward difference; nudge both ways: L(p + δv) − L(p − δv), over 2δ"
+        elif eps != 1e-4 and seen(p + 1e-4 * v, p - 1e-4 * v): cause = f"nudge by the `eps` you are given ({eps:g} here)"
+        elif seen(p + eps * u, p - eps * u):
+            cause = "nudge along `v` as it is, not along v scaled to length 1: the slope along v grows with v's length"
+        else: cause = None
+        if kind:
+            hint = cause or (right_points and dict(
+                factor="divide by 2δ, the distance between the two points, in units of v",
+                sign="the difference is L(p + δv) − L(p − δv), in that order").get(kind)) or \
+                "evaluate the loss at params + eps·v and params − eps·v, and divide the difference by 2·eps"
+            return wrong(f"{text} ({case})", rows, hint)
+        if not right_points:
+            return wrong(f"right number, but `loss_fn` was called {len(at)} times, not just at params ± eps·v ({case})",
+                         rows, cause or "two evaluations, whatever the number of parameters: that is the point of a "
+                         "direction")
+    return correct(rows, f"{len(cases)} of {len(cases)} slopes agree with autograd, two evaluations each")
 
 # %% ../nbs/02_descent.ipynb #4e3b4c38
 def _mae_grad_autograd(params, x, y):
