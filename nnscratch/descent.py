@@ -179,43 +179,53 @@ def check_lr_choice(lr, steps=20, target=1.1):
 
 # %% ../nbs/02_descent.ipynb #x2a0030
 def _step_cases():
-    "(loss function, start, lr) for each case of `check_descent_step`, all in float64"
+    "(loss function, list of starting tensors, lr) for each case of `check_descent_step`, all in float64"
     x, y = lesson_data()
-    quad_mae64 = mk_mae(x.double(), y)
-    w, at = torch.tensor([1., 3.], dtype=torch.float64), torch.tensor([2., -1.], dtype=torch.float64)
-    def bowl(p): return (w * (p - at)**2).sum()
-    return [(quad_mae64, [1.1, 1.1, 1.1], 0.01), (bowl, [0.5, 0.5], 0.1)]
+    x64, g = x.double(), torch.Generator().manual_seed(4)
+    def rand(*shape): return torch.randn(*shape, generator=g, dtype=torch.float64)
+    X, T, X1, T1 = rand(5, 2), rand(5, 3), rand(1, 2), rand(1, 1)
+    def quad_loss(ps): return (quad(ps[0], ps[1], ps[2], x64) - y).abs().mean()
+    def layer(X, T): return lambda ps: ((X @ ps[0] + ps[1] - T)**2).mean()
+    return [(quad_loss, [torch.tensor(1.1, dtype=torch.float64)] * 3, 0.01),  # a, b and c, three tensors of rank 0
+            (layer(X, T), [rand(2, 3), rand(3)], 0.1),                       # a weight matrix and a bias, 5 rows
+            (layer(X1, T1), [rand(2, 1), rand(1)], 0.3)]                     # the same with one row
 
 def check_descent_step(fn):
-    "Check the learner's `fn(params, loss_fn, lr)`: one gradient-descent step in place, returning the loss before it"
+    "Check the learner's `fn(params, loss_fn, lr)`: one step on a list of tensors, in place, returning the loss before"
     if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200])
     rows, cases = [], _step_cases()
-    for i, (loss_fn, start, lr) in enumerate(cases, 1):
-        p0 = torch.tensor(start, dtype=torch.float64)
-        case = f"case {i} of {len(cases)}: {len(start)} parameters, lr={lr:g}"
-        q = p0.clone().requires_grad_()
-        want_loss, want_step = loss_fn(p0), -lr * torch.autograd.grad(loss_fn(q), q)[0]  # autograd, float64
-        p = p0.clone().requires_grad_()
-        out, err = attempt(fn, p, loss_fn, lr, what='`my_step`')
-        if err: return wrong(f"{err} ({case})", rows, "change the parameters inside `with torch.no_grad():`" if
-                             'in-place' in err else "four lines: the loss, `backward()`, the update, zero the gradient")
+    for i, (loss_fn, starts, lr) in enumerate(cases, 1):
+        shapes = ', '.join(str(tuple(s.shape)) for s in starts)
+        case = f"case {i} of {len(cases)}: tensors of shapes {shapes}, lr={lr:g}"
+        qs = [s.clone().requires_grad_() for s in starts]
+        want_loss, grads = loss_fn(starts), torch.autograd.grad(loss_fn(qs), qs)  # autograd, float64
+        params = [s.clone().requires_grad_() for s in starts]
+        mine = list(params)  # the tensors themselves: a step must change them, not only the list
+        out, err = attempt(fn, params, loss_fn, lr, what='`my_step`')
+        if err: return wrong(f"{err} ({case})", rows, "change the tensors inside `with torch.no_grad():`" if
+                             'in-place' in err else "`params` is a list of tensors: loop over it for the update")
         got, err = as_tensor(out, '`my_step`')
         if err: return wrong(f"{err} ({case})", rows, "return the loss, computed before the update")
         kind, row, text = compare('loss', got, want_loss); rows.append(row)
         if kind: return wrong(f"the returned {text} ({case})", rows, "return the loss computed *before* the update"
-                              if same(got, loss_fn(p.detach())) else "return the loss of `params` as they came in")
-        kind, row, text = compare('step', p.detach() - p0, want_step); rows.append(row)
-        if kind and torch.equal(p.detach(), p0):
-            return wrong(f"the parameters did not change ({case})", rows, "change them in place, `params -= ...`: "
-                         "`params = params - ...` makes a new tensor that only your function sees")
-        if kind: return wrong(f"the {text} ({case})", rows, dict(
-            sign="step *against* the gradient: subtract `lr * params.grad`",
-            factor="the step is `lr` times the gradient, once").get(kind, "the step is `-lr * params.grad`"))
-        left = 0. if p.grad is None else p.grad.abs().max().item()
-        rows.append(f"{'grad after':<14} | {'zero' if left == 0 else f'not zero (up to {left:.3g})'}")
-        if left: return wrong(f"`params.grad` still holds the gradient after the step ({case})", rows,
-                              "zero it after the update, `params.grad.zero_()`: the next `backward()` adds to it")
-    return correct(rows, f"the loss, the step and the zeroed gradient agree in {len(cases)} of {len(cases)} cases")
+                              if same(got, loss_fn([p.detach() for p in mine])) else
+                              "return the loss of `params` as they came in")
+        for k, (p, p0, g) in enumerate(zip(mine, starts, grads)):
+            kind, row, text = compare(f"step params[{k}]", p.detach() - p0, -lr * g); rows.append(row)
+            if kind and torch.equal(p.detach(), p0):
+                replaced = k >= len(params) or params[k] is not p
+                others = any(not torch.equal(q.detach(), s) for q, s in zip(mine, starts))
+                return wrong(f"params[{k}] did not change ({case})", rows, "update every tensor of the list"
+                             if others and not replaced else "change each tensor in place, `p -= ...`: a new tensor, "
+                             "in a variable or in the list, is not the one the model holds")
+            if kind: return wrong(f"the {text} ({case})", rows, dict(
+                sign="step *against* the gradient: subtract `lr` times each tensor's `.grad`",
+                factor="the step is `lr` times the gradient, once").get(kind, "each tensor moves by `-lr * p.grad`"))
+        left = max(0. if p.grad is None else p.grad.abs().max().item() for p in mine)
+        rows.append(f"{'grads after':<14} | {'zero' if left == 0 else f'not zero (up to {left:.3g})'}")
+        if left: return wrong(f"a `.grad` still holds the gradient after the step ({case})", rows,
+                              "zero each one after the update, `p.grad.zero_()`: the next `backward()` adds to it")
+    return correct(rows, f"the loss, the steps and the zeroed gradients agree in {len(cases)} of {len(cases)} cases")
 
 # %% ../nbs/02_descent.ipynb #x2a0040
 class _Recorded:
@@ -247,8 +257,8 @@ def check_slope_along(fn):
         want = (torch.autograd.grad(f(q), q)[0] * v).sum()
         loss_fn = _Recorded(f)
         got, err = answer(fn, loss_fn, p, v, eps, what='`my_slope_along`')
-        if err: return wrong(f"{err} ({case})", rows, "`params` and `v` are tensors of the same shape: "
-                             "`params + eps * v` nudges all of them at once")
+        if err: return wrong(f"{err} ({case})", rows, "return the slope, one number" if ' raised ' not in err else
+                             "`params` and `v` are tensors of the same shape: `params + eps * v` nudges all of them")
         kind, row, text = compare(f"my_slope_along #{i}", got, want, rtol=1e-5, atol=1e-6)
         rows.append(row)
         at = loss_fn.at
