@@ -220,6 +220,7 @@ def check_best_c(fn):
         if err: return wrong(f"{err} ({case})", rows, "`x` and `y` are tensors of the same shape, `a` and `b` numbers")
         if out is None: return wrong(f"`my_best_c` returned None: is a `return` missing? ({case})", rows,
                                      "return one number, the c")
+        if isinstance(out, np.ndarray) and out.size == 1: out = out.item()  # NumPy's one number in an array
         c, err = as_number(out, 'my_best_c(a, b, x, y)')
         if err: return wrong(f"{err} ({case})", rows, "return one number, the c")
         r = rest(a, b, x, y)
