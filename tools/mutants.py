@@ -5,7 +5,9 @@
 A mutant is a one-line bug a person could write: a flipped sign, a missing factor, an off-by-one, a wrong axis. For
 each: the line is changed in its notebook's export cell (in a scratch copy of the repository, never in this one),
 `nbdev_export` writes the package, then the notebook runs top to bottom (`nbdev_test`) and, if it passes, the
-pytest files that cover its module (browser tests aside). A mutant is caught ("killed") when any of them fails.
+pytest files that cover its module (browser tests aside). A mutant of a package file that no notebook exports
+(FitPlot's JavaScript, nnscratch/fitplot.js) is planted in that file, and only its pytest files run (for the
+JavaScript, a test in Chromium on a blank page). A mutant is caught ("killed") when any of them fails.
 Prints one line per mutant and the kill rate with the survivors; exits 1 if any survived. `--list` only checks that
 every mutant's line is found exactly once in the export cells of its notebook.
 """
@@ -15,7 +17,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 # (notebook, the line as it is, the line with the bug, what the bug is). The line is matched after stripping
-# indentation, and must occur exactly once in the notebook's exported cells.
+# indentation, and must occur exactly once in the notebook's exported cells. In place of a notebook, a package file
+# that no notebook exports (its path, e.g. 'nnscratch/fitplot.js'): the line must occur exactly once in the file.
 MUTANTS = [
     ('00a_checks', "ok = (isinstance(v, numbers.Real) and not isinstance(v, bool)) or (torch.is_tensor(v) and v.numel() == 1)",
      "ok = isinstance(v, numbers.Real) or (torch.is_tensor(v) and v.numel() == 1)", 'bool accepted as a number'),
@@ -39,9 +42,28 @@ MUTANTS = [
     ('00c_fitplot', "self.received += 1", "pass", 'updates received not counted'),
     ('00c_fitplot', "return loss.item(), {k: 0. if p.grad is None else p.grad.item() for k, p in ps.items()}",
      "return loss.item(), {k: 0. if p.grad is None else -p.grad.item() for k, p in ps.items()}", 'gradient sign flipped'),
+    # FitPlot's JavaScript: the gradients and the steps of the kernel-free plot (the docs site)
+    ('nnscratch/fitplot.js', "mae: (preds, ys) => preds.map((v, i) => Math.sign(v - ys[i]) / ys.length),",
+     "mae: (preds, ys) => preds.map((v, i) => Math.sign(ys[i] - v) / ys.length),", 'browser gradient: MAE sign flipped'),
+    ('nnscratch/fitplot.js', "mae: (preds, ys) => preds.map((v, i) => Math.sign(v - ys[i]) / ys.length),",
+     "mae: (preds, ys) => preds.map((v, i) => (v - ys[i] < 0 ? -1 : 1) / ys.length),",
+     'browser gradient: sign(0) = 1 at a prediction on a data point'),
+    ('nnscratch/fitplot.js', "mae: (preds, ys) => preds.map((v, i) => Math.sign(v - ys[i]) / ys.length),",
+     "mae: (preds, ys) => preds.map((v, i) => Math.sign(v - ys[i])),", 'browser gradient: MAE without the 1/N'),
+    ('nnscratch/fitplot.js', "for (let i = 0; i < p.length; i += 2) { const on = p[i] * x + p[i + 1] > 0 ? 1 : 0; g.push(on * x, on); }",
+     "for (let i = 0; i < p.length; i += 2) { const on = p[i] * x + p[i + 1] >= 0 ? 1 : 0; g.push(on * x, on); }",
+     'browser gradient: ReLU slope 1 at its bend (>= instead of >)'),
+    ('nnscratch/fitplot.js', "quad: (p, x) => [x * x, x, 1],", "quad: (p, x) => [x * x, x, x],",
+     "browser gradient: the quadratic's c gets x, not 1"),
+    ('nnscratch/fitplot.js', "const p = params(), lr = st.lr, g = at(p).grads, next = p.map((v, i) => v - lr * g[i]), loss = at(next).loss;",
+     "const p = params(), lr = st.lr, g = at(p).grads, next = p.map((v, i) => v + lr * g[i]), loss = at(next).loss;",
+     'browser Step goes uphill'),
+    ('nnscratch/fitplot.js', "if (Number.isFinite(loss) && next.every(Number.isFinite)) { st.values = named(next); refresh(); }",
+     "if (next.every(Number.isFinite)) { st.values = named(next); refresh(); }",
+     'browser Step takes a step to an infinite loss (checks the values only)'),
     ('00e_exercises', "if want.abs().max() > atol and torch.allclose(got, -want, rtol, atol):",
      "if want.abs().max() > atol and torch.allclose(got, want, rtol, atol):", 'checker: a flipped sign never named'),
-    ('00e_exercises', "if abs(r - 1) < 1e-3 or not torch.allclose(got, r * want, rtol, atol): return None",
+    ('00e_exercises', "if abs(r - 1) < 1e-3 or abs(r) < 1e-9 or not torch.allclose(got, r * want, rtol, atol): return None",
      "if abs(r - 1) < 1e-3: return None", 'checker: any answer called a constant factor'),
     ('00e_exercises', "if kind: return wrong(f\"{text} ({case})\", rows, hints.get(kind, ''))",
      "if kind: return wrong(f\"{text} ({case})\", rows)", "checker: the hint for the mistake dropped"),
@@ -49,6 +71,28 @@ MUTANTS = [
      "frames = traceback.extract_tb(e.__traceback__)[1:]", "checker: blames a line inside PyTorch"),
     ('00e_exercises', "if kind and not bad: bad = (f\"the gradient {text}\", kind)",
      "if kind: bad = (f\"the gradient {text}\", kind)", 'check_grads names the last gradient that differs, not the first'),
+    # the checkers' machinery (issue 16): one mutant per family of protection
+    ('00e_exercises', "for i, args in enumerate(cases, 1):", "for i, args in enumerate(cases[:1], 1):",
+     'machinery: the case list reduced to its first case'),
+    ('00e_exercises', "given, before = copy_args(args), copy_args(args)", "given, before = args, copy_args(args)",
+     "machinery: the learner's function gets the checker's own cases, not copies"),
+    ('00e_exercises', "if keep_inputs and (moved := changed(before, given, _arg_names(fn, len(args)))):",
+     "if keep_inputs and False:", 'machinery: inputs changed in place go unnoticed'),
+    ('00e_exercises', "return check_fn(metric, cases, want_fn, name, hints)",
+     "return correct() if getattr(metric, '__name__', '') == name else wrong(f'expected {name}')",
+     'machinery: a metric judged by its name'),
+    ('00e_exercises', "with time_limit(limit): return fn(*args, **kwargs), None", "return fn(*args, **kwargs), None",
+     'machinery: the time limit dropped'),
+    ('00e_exercises', "signal.setitimer(signal.ITIMER_REAL, 0)", "pass", 'machinery: the alarm left set after the call'),
+    ('00e_exercises', "if self.n >= self.limit: raise Endless(self.limit)", "pass", 'machinery: generators read without a limit'),
+    ('00e_exercises', "if _placeholder(x):", "if x is ...:", "machinery: a skeleton's tuple of placeholders not named"),
+    ('00e_exercises', "except Exception as e: return None, f\"{what} returned a {type(x).__name__} that cannot be read as numbers ({type(e).__name__})\"",
+     "except ZeroDivisionError as e: return None, f\"{what} returned something unreadable\"",
+     "machinery: an error while reading the answer escapes as an exception"),
+    ('00e_exercises', "if kind in ('sign', 'transpose', 'factor', 'offset') and set(_kinds(fn, cases, want_fn, rtol, atol)) != {kind}:",
+     "if False:", 'machinery: a cause named from one case'),
+    ('00e_exercises', "if dt != torch.float32: return rtol, atol", "return rtol, atol", 'machinery: float32 answers held to float64 tolerance'),
+    ('00e_exercises', "if x.is_floating_point(): t.answer_dtype = x.dtype", "pass", "machinery: an answer's dtype forgotten"),
     ('01_fitting', "return a*x**2 + b*x + c", "return a*x**2 + b*x - c", 'quadratic: sign of c'),
     ('01_fitting', "return (preds - acts).abs().mean()", "return (preds - acts).abs().sum()", 'MAE summed, not averaged'),
     ('01_fitting', "x = torch.linspace(-2, 2, steps=n)[:, None]", "x = torch.linspace(-2, 2, steps=n + 1)[:n, None]",
@@ -173,13 +217,14 @@ MUTANTS = [
 
 # the pytest files that exercise each notebook's module (browser tests are left out: too slow for each mutant)
 TESTS = {
-    '00a_checks': ['tests/test_package.py'], '00b_show': [], '00c_fitplot': [], '00e_exercises': ['tests/test_exercises.py'],
+    '00a_checks': ['tests/test_package.py'], '00b_show': [], '00c_fitplot': [], '00e_exercises': ['tests/test_exercises.py', 'tests/test_checkers_adversarial.py'],
     '01_fitting': [], '02_descent': [], '03_relu': [],
     '04_engine': ['tests/test_engine.py'], '05_nn': ['tests/test_engine.py'],
     '06_data': ['tests/test_backprop.py'], '07_logistic': ['tests/test_backprop.py'],
     '08_mlp': ['tests/test_backprop.py', 'tests/test_tricks.py'],
     '09_norm': ['tests/test_tricks.py'], '10_dropout': ['tests/test_tricks.py'], '11_optim': ['tests/test_tricks.py'],
     '12_handoff': ['tests/test_tricks.py'],
+    'nnscratch/fitplot.js': ['tests/test_descent_twins.py'],  # Chromium on a blank page: seconds, not a Jupyter server
 }
 
 def export_lines(nb):
@@ -190,6 +235,16 @@ def export_lines(nb):
         if c['cell_type'] != 'code' or not src.lstrip().startswith('#| export'): continue
         out += [(i, j, l.strip()) for j, l in enumerate(src.split('\n'))]
     return out
+
+def is_file(name): return '/' in name  # a package file's path, not a notebook's name
+
+def plant_file(text, line, bug):
+    "`text` (a file's) with `line` replaced by `bug`, keeping the indentation; error if not found once"
+    lines = text.split('\n')
+    hits = [j for j, l in enumerate(lines) if l.strip() == line.strip()]
+    if len(hits) != 1: raise LookupError(f"found {len(hits)} times in the file: {line!r}")
+    lines[hits[0]] = lines[hits[0]][:len(lines[hits[0]]) - len(lines[hits[0]].lstrip())] + bug.strip()
+    return '\n'.join(lines)
 
 def plant(nb, line, bug):
     "A copy of notebook `nb` (a dict) with `line` replaced by `bug`, keeping the indentation; error if not found once"
@@ -219,14 +274,15 @@ def main(argv=None):
     ap.add_argument('--keep', help='scratch folder to use and keep (default: a temporary one, removed)')
     a = ap.parse_args(argv)
     todo = [m for m in MUTANTS if not a.only or a.only in m[0] or a.only in m[3]]
-    nbs = {name: json.loads((REPO / 'nbs' / f'{name}.ipynb').read_text(encoding='utf-8')) for name in {m[0] for m in todo}}
+    nbs = {name: (REPO / name).read_text(encoding='utf-8') if is_file(name) else
+           json.loads((REPO / 'nbs' / f'{name}.ipynb').read_text(encoding='utf-8')) for name in {m[0] for m in todo}}
     bad = []
     for name, line, bug, why in todo:
-        try: plant(nbs[name], line, bug)
+        try: (plant_file if is_file(name) else plant)(nbs[name], line, bug)
         except LookupError as e: bad.append(f"{name}: {why}: {e}")
         if name not in TESTS: bad.append(f"{name}: no pytest files listed in TESTS")
     if bad: print('mutants that do not apply:\n  ' + '\n  '.join(sorted(set(bad)))); return 1
-    if a.list: print(f"{len(todo)} mutants over {len(nbs)} notebooks, each applies once"); return 0
+    if a.list: print(f"{len(todo)} mutants over {len(nbs)} notebooks and files, each applies once"); return 0
     tmp = Path(a.keep or tempfile.mkdtemp(prefix='nnscratch-mutants-'))
     if tmp.exists(): shutil.rmtree(tmp)
     scratch_copy(tmp)
@@ -235,19 +291,22 @@ def main(argv=None):
     survivors, t_all = [], time.monotonic()
     try:
         for k, (name, line, bug, why) in enumerate(todo, 1):
-            path, t0 = tmp / 'nbs' / f'{name}.ipynb', time.monotonic()
-            path.write_text(json.dumps(plant(nbs[name], line, bug), indent=1, ensure_ascii=False), encoding='utf-8')
+            path, t0 = (tmp / name if is_file(name) else tmp / 'nbs' / f'{name}.ipynb'), time.monotonic()
+            original = nbs[name] if is_file(name) else json.dumps(nbs[name], indent=1, ensure_ascii=False)
+            path.write_text(plant_file(nbs[name], line, bug) if is_file(name) else
+                            json.dumps(plant(nbs[name], line, bug), indent=1, ensure_ascii=False), encoding='utf-8')
             try:
-                ok, out = run(['nbdev_export'], tmp, env)
-                if not ok: raise RuntimeError(f"nbdev_export failed on mutant {k}:\n{out}")
-                passed, _ = run(['nbdev_test', '--path', f'nbs/{name}.ipynb'], tmp, env)
-                by = 'notebook'
+                passed, by = True, 'notebook'
+                if not is_file(name):
+                    ok, out = run(['nbdev_export'], tmp, env)
+                    if not ok: raise RuntimeError(f"nbdev_export failed on mutant {k}:\n{out}")
+                    passed, _ = run(['nbdev_test', '--path', f'nbs/{name}.ipynb'], tmp, env)
                 if passed:
                     pytest = [sys.executable, '-m', 'pytest', '-x', '-q', '-p', 'no:cacheprovider', *TESTS[name]]
                     if TESTS[name]: passed, _ = run(pytest, tmp, env)
                     by = 'pytest'
             finally:
-                path.write_text(json.dumps(nbs[name], indent=1, ensure_ascii=False), encoding='utf-8')
+                path.write_text(original, encoding='utf-8')
             print(f"{'SURVIVED' if passed else 'killed':8} {f'by {by}' if not passed else '':12} {name:12} {why} "
                   f"({time.monotonic() - t0:.0f} s)", flush=True)
             if passed: survivors.append(f"{name}: {why}: {line.strip()} -> {bug.strip()}")
