@@ -11,7 +11,8 @@ import itertools, numbers, warnings
 from functools import wraps
 import torch
 from .checks import check_callable, check_count, check_real, validated
-from .exercises import answer, as_number, as_tensor, attempt, check_fn, compare, correct, same, wrong
+from .exercises import (answer, as_number, as_tensor, attempt, changed, check_fn, checker, compare,
+                                 copy_args, correct, same, seeded, wrong)
 from .fitting import mk_quad, mae, quad, lesson_data
 
 # %% ../nbs/02_descent.ipynb #da3d875d
@@ -160,6 +161,7 @@ def predict_compare_learn(input, goal, weight, steps=20):
     return weights, errors
 
 # %% ../nbs/02_descent.ipynb #x2a0020
+@checker
 def check_lr_choice(lr, steps=20, target=1.1):
     "Run `descend` on the lesson's quadratic from 1.1, 1.1, 1.1 with `lr`: after `steps` steps, is the loss < `target`?"
     lr_, err = as_number(lr, 'lr')
@@ -181,7 +183,7 @@ def check_lr_choice(lr, steps=20, target=1.1):
 def _step_cases():
     "(loss function, list of starting tensors, lr) for each case of `check_descent_step`, all in float64"
     x, y = lesson_data()
-    x64, g = x.double(), torch.Generator().manual_seed(4)
+    x64, g = x.double(), seeded(4)
     def rand(*shape): return torch.randn(*shape, generator=g, dtype=torch.float64)
     X, T, X1, T1 = rand(5, 2), rand(5, 3), rand(1, 2), rand(1, 1)
     def quad_loss(ps): return (quad(ps[0], ps[1], ps[2], x64) - y).abs().mean()
@@ -190,6 +192,7 @@ def _step_cases():
             (layer(X, T), [rand(2, 3), rand(3)], 0.1),                       # a weight matrix and a bias, 5 rows
             (layer(X1, T1), [rand(2, 1), rand(1)], 0.3)]                     # the same with one row
 
+@checker
 def check_descent_step(fn):
     "Check the learner's `fn(params, loss_fn, lr)`: one step on a list of tensors, in place, returning the loss before"
     if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200])
@@ -239,7 +242,7 @@ class _Recorded:
 def _slope_cases():
     "(loss function, params, direction v, eps) for `check_slope_along`: a vector, a matrix, 50 parameters; 3 eps"
     x, y = lesson_data()
-    x64, g = x.double(), torch.Generator().manual_seed(3)
+    x64, g = x.double(), seeded(3)
     w = torch.randn(50, generator=g, dtype=torch.float64)
     def f64(*v): return torch.tensor(v, dtype=torch.float64)
     return [(lambda p: (p**3).sum() + p[0] * p[1], f64(2., -1., 0.5), f64(1., 0., -2.), 1e-4),
@@ -247,6 +250,7 @@ def _slope_cases():
             (lambda p: torch.sin(p).sum() * p[0, 0], f64(0.3, -0.7, 1.2, 0.1).reshape(2, 2), f64(1., 2., -1., .5).reshape(2, 2), 1e-5),
             (lambda p: torch.log1p((w * p).sum()**2) + (p**2).mean(), 0.1 * w.flip(0), w.roll(1), 2e-4)]
 
+@checker
 def check_slope_along(fn):
     "Check the learner's `fn(loss_fn, params, v, eps)`: the slope along `v` from two evaluations, against autograd"
     if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200])
@@ -256,7 +260,12 @@ def check_slope_along(fn):
         q = p.clone().requires_grad_()
         want = (torch.autograd.grad(f(q), q)[0] * v).sum()
         loss_fn = _Recorded(f)
-        got, err = answer(fn, loss_fn, p, v, eps, what='`my_slope_along`')
+        given = copy_args((loss_fn, p, v, eps))
+        out, err = attempt(fn, *given, what='`my_slope_along`')
+        if not err and (moved := changed((p, v), given[1:3], ['`params`', '`v`'])):
+            return wrong(f"`my_slope_along` changed its argument {moved} in place ({case})", rows,
+                         "nudge new tensors, `params + eps * v`; `params += ...` changes the caller's parameters")
+        if not err: got, err = as_tensor(out, '`my_slope_along`')
         if err: return wrong(f"{err} ({case})", rows, "return the slope, one number" if ' raised ' not in err else
                              "`params` and `v` are tensors of the same shape: `params + eps * v` nudges all of them")
         kind, row, text = compare(f"my_slope_along #{i}", got, want, rtol=1e-5, atol=1e-6)
@@ -306,7 +315,7 @@ def _best_fits():
 
 def _grad_cases():
     "(params, x, y) for `check_mae_grad`: the lesson's data, a flat batch, a batch of 1, float32"
-    g = torch.Generator().manual_seed(2)
+    g = seeded(2)
     def batch(n, shape, dtype=torch.float64):
         xs = torch.rand(n, generator=g, dtype=torch.float64) * 4 - 2
         ys = 3*xs**2 - xs + torch.randn(n, generator=g, dtype=torch.float64)
@@ -331,6 +340,7 @@ def _sgn(p, x, y): return torch.sign(quad(p[0], p[1], p[2], x) - y)
 def _err(p, x, y): return quad(p[0], p[1], p[2], x) - y
 def _avg(w, x, terms): return torch.stack([(w * t).mean() for t in terms])
 
+@checker
 def check_mae_grad(fn):
     "Check the learner's `fn(params, x, y)`, the MAE's gradient by hand, against autograd in float64; then near the best fit"
     hints = dict(sign="the error is pred − y, so each point contributes sign(pred − y), not sign(y − pred)",

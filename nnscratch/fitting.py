@@ -11,7 +11,8 @@ from functools import cache, partial
 import numpy as np
 import torch
 from .checks import check_callable, check_number, check_real, validated
-from .exercises import Verdict, as_number, as_tensor, attempt, check_fn, copy_args, correct, same, wrong
+from .exercises import (Verdict, as_number, as_tensor, attempt, changed, check_fn, checker, copy_args,
+                                 correct, same, seeded, wrong)
 from .fitplot import twin
 
 # %% ../nbs/01_fitting.ipynb #a0247e05
@@ -98,9 +99,10 @@ twin('quad')(quad); twin('mae')(mae);
 # %% ../nbs/01_fitting.ipynb #x1a0020
 def _rmse(preds, acts): return ((preds - acts)**2).mean().sqrt()
 
+@checker
 def check_rmse(fn):
     "Check the learner's `fn(preds, acts)`, the root-mean-square error, on five pairs of tensors of its own"
-    g = torch.Generator().manual_seed(0)
+    g = seeded(0)
     def pair(*shape, dtype=torch.float64):
         return tuple((torch.randn(*shape, generator=g, dtype=torch.float64) * 3).to(dtype) for _ in range(2))
     cases = [pair(20, 1), (torch.tensor([1., 2., 3.]), torch.tensor([2., 2., 1.])), pair(4, 5), pair(1, 1),
@@ -125,6 +127,7 @@ def check_rmse(fn):
 # %% ../nbs/01_fitting.ipynb #x1a0030
 def _cubic(a, b, c, d, x): return a*x**3 + b*x**2 + c*x + d
 
+@checker
 def check_mk_cubic(fn):
     "Check the learner's `fn(a, b, c, d)`: it must return a function of x that computes a·x³ + b·x² + c·x + d"
     if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200])
@@ -177,6 +180,7 @@ def best_nudge(loss, params, names, step=0.1):
     return (f"from here, making `{name}` {'larger' if s > 0 else 'smaller'} by {step:g} lowers the MAE most "
             f"({base:.3f} → {l:.3f})")
 
+@checker
 def check_quad_by_hand(a, b, c, target=1.1):
     "Check hand-found `a`, `b`, `c`: the MAE of a·x² + b·x + c on the lesson's data must be below `target`"
     params = []
@@ -194,7 +198,7 @@ def check_quad_by_hand(a, b, c, target=1.1):
 # %% ../nbs/01_fitting.ipynb #eee8c3d2
 def _best_c_cases():
     "(a, b, x, y) for `check_best_c`: the lesson's data twice, an odd flat batch, a batch of 1, an even float32 column"
-    g = torch.Generator().manual_seed(1)
+    g = seeded(1)
     x, y = lesson_data()
     def batch(n, shape, dtype=torch.float64):
         xs = torch.rand(n, generator=g, dtype=torch.float64) * 4 - 2
@@ -202,6 +206,7 @@ def _best_c_cases():
     return [(1.1, 1.1, x, y), (3., 2., x, y), (2.5, -1., *batch(7, (7,))), (-1., 0.5, *batch(1, (1, 1))),
             (0.5, 3., *batch(6, (6, 1), torch.float32))]
 
+@checker
 def check_best_c(fn):
     "Check the learner's `fn(a, b, x, y)`: the `c` with the lowest MAE for a·x² + b·x + c, judged by its MAE"
     if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200])
@@ -216,8 +221,12 @@ def check_best_c(fn):
                  "the best c depends on a and b: it makes up what a·x² + b·x leaves of each point")]
     for i, (a, b, x, y) in enumerate(cases, 1):
         case = f"case {i} of {len(cases)}: a={a:g}, b={b:g}, {x.numel()} point{'s' * (x.numel() > 1)}"
-        out, err = attempt(fn, *copy_args((a, b, x, y)), what='`my_best_c`')
+        given = copy_args((a, b, x, y))
+        out, err = attempt(fn, *given, what='`my_best_c`')
         if err: return wrong(f"{err} ({case})", rows, "`x` and `y` are tensors of the same shape, `a` and `b` numbers")
+        if moved := changed((x, y), given[2:], ['`x`', '`y`']):
+            return wrong(f"`my_best_c` changed its argument {moved} in place ({case})", rows,
+                         "work on a new tensor (`y - a*x**2`), not on the inputs (`y -= ...`)")
         if out is None: return wrong(f"`my_best_c` returned None: is a `return` missing? ({case})", rows,
                                      "return one number, the c")
         if isinstance(out, np.ndarray) and out.size == 1: out = out.item()  # NumPy's one number in an array
