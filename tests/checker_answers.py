@@ -1,4 +1,5 @@
 """Answers a learner could give to each of the lessons' 34 checkers: plausible wrong ones that the checkers' hidden
+"""Answers a learner could give to each of the lessons' checkers: plausible wrong ones that the checkers' hidden
 cells do not name, and right ones written in another style than the reference (a loop, other torch functions,
 float32, NumPy). `WRONG[checker]` and `RIGHT[checker]` map a label to a function for the learner's function, or to
 `Args(...)` for the checkers that take values."""
@@ -23,55 +24,61 @@ class Args(tuple):
 F64 = torch.float64
 
 # ---- 01 fitting
-def _mae_loop(p, a): return sum(abs(float(u) - float(v)) for u, v in zip(p.flatten(), a.flatten())) / p.numel()
-def _quad_global(a, b, c):
-    xs = torch.linspace(-2, 2, 9, dtype=F64)[:, None]  # the checker's own grid, not the x it is given
-    return lambda x: quad(a, b, c, xs)
-def _quad_nested(a, b, c):
-    def f(x): return torch.stack([x**2, x, torch.ones_like(x)], -1) @ torch.tensor([a, b, c], dtype=x.dtype)
-    return f
+def _rmse_loop(p, a): return math.sqrt(sum((float(u) - float(v))**2 for u, v in zip(p.flatten(), a.flatten())) / p.numel())
+def _cubic_grid(a, b, c, d):
+    xs = torch.linspace(-2, 2, 9, dtype=F64)[:, None]  # its own grid, not the x it is given
+    return lambda x: a*xs**3 + b*xs**2 + c*xs + d
+def _cubic_columns(a, b, c, d):  # right for a column x only
+    return lambda x: torch.cat([x**3, x**2, x, torch.ones_like(x)], 1) @ torch.tensor([[a], [b], [c], [d]], dtype=x.dtype)
+def _cubic_matrix(a, b, c, d):
+    return lambda x: torch.stack([x**3, x**2, x, torch.ones_like(x)], -1) @ torch.tensor([a, b, c, d], dtype=x.dtype)
+def _rest(a, b, x, y): return (y - a*x**2 - b*x).flatten()
+def _upper_middle(a, b, x, y): r = sorted(_rest(a, b, x, y).tolist()); return r[len(r) // 2]
 
 # ---- 02 descent
 def _step(update, zero='zero', ret='before'):
-    "A descent step: the loss, backward, `update(params, lr)` in place, then the gradient reset `zero`"
+    "A descent step on a list of tensors: the loss, backward, `update(p, lr)` in place for each, then the reset `zero`"
     def my_step(params, loss_fn, lr):
         loss = loss_fn(params)
         loss.backward()
-        with torch.no_grad(): update(params, lr)
-        if zero == 'zero': params.grad.zero_()
-        elif zero == 'none': params.grad = None
+        with torch.no_grad():
+            for k, p in enumerate(params):
+                update(p, lr)
+                if zero == 'zero' or (zero == 'first' and k == 0): p.grad.zero_()
+                elif zero == 'none': p.grad = None
         return loss if ret == 'before' else loss_fn(params)
     return my_step
 
-def _fd(eps_fixed=None, dtype=None):
-    "Central differences, with the step fixed to `eps_fixed` whatever `eps` is passed, or computed in `dtype`"
-    def my_fd_grad(loss_fn, params, eps=1e-4):
-        eps = eps_fixed or eps
-        p = params if dtype is None else params.to(dtype)
-        grad = torch.zeros_like(params)
-        for i in range(p.numel()):
-            up, down = p.clone(), p.clone()
-            up.view(-1)[i] += eps; down.view(-1)[i] -= eps
-            grad.view(-1)[i] = (loss_fn(up) - loss_fn(down)) / (2 * eps)
-        return grad
-    return my_fd_grad
-
-def _fd_aliased(loss_fn, params, eps=1e-4):
-    "Nudges `params` itself up and down: the two nudges cancel, and the input is left changed"
-    grad = torch.zeros_like(params)
-    for i in range(params.numel()):
-        params.view(-1)[i] += eps; up = loss_fn(params)
-        params.view(-1)[i] -= 2 * eps; down = loss_fn(params)
-        grad.view(-1)[i] = (up - down) / (2 * eps)
-    return grad
-
-def _fd_eye(loss_fn, params, eps=1e-4):
-    return torch.stack([(loss_fn(params + eps * e) - loss_fn(params - eps * e)) / (2 * eps)
-                        for e in torch.eye(params.numel(), dtype=params.dtype)])
-
-def _fd_autograd(loss_fn, params, eps=1e-4):
-    p = params.clone().requires_grad_()
-    return torch.autograd.grad(loss_fn(p), p)[0]
+def _pred_err(p, x, y): return p[0]*x**2 + p[1]*x + p[2] - y
+def _grad_of(w):
+    "The MAE's gradient with `w(p, x, y)` in place of sign(pred - y)"
+    def my_mae_grad(p, x, y):
+        s = w(p, x, y)
+        return torch.stack([(s * x**2).mean(), (s * x).mean(), s.mean()])
+    return my_mae_grad
+def _mae_grad_loop(p, x, y):
+    a, b, c = (float(v) for v in p)
+    g = [0., 0., 0.]
+    for xi, yi in zip(x.flatten().tolist(), y.flatten().tolist()):
+        s = math.copysign(1., a*xi**2 + b*xi + c - yi)
+        g = [g[0] + s*xi**2, g[1] + s*xi, g[2] + s]
+    return torch.tensor(g) / x.numel()
+def _mae_grad_numpy(p, x, y):
+    a, b, c = p.numpy(); x, y = x.numpy(), y.numpy()
+    s = np.sign(a*x**2 + b*x + c - y)
+    return np.array([(s * x**2).mean(), (s * x).mean(), s.mean()])
+def _mae_grad_squares_x(p, x, y):
+    out = _grad_of(lambda p, x, y: torch.sign(_pred_err(p, x, y)))(p, x, y)
+    x.pow_(2)  # and leaves the caller's x squared
+    return out
+def _slope(nudge=lambda p, v, eps: eps * v, div=lambda eps, v: 2 * eps):
+    def my_slope_along(loss_fn, params, v, eps=1e-4):
+        d = nudge(params, v, eps)
+        return (loss_fn(params + d) - loss_fn(params - d)) / div(eps, v)
+    return my_slope_along
+def _slope_scales_v(loss_fn, params, v, eps=1e-4):
+    v.mul_(eps)  # the caller's v, scaled
+    return (loss_fn(params + v) - loss_fn(params - v)) / (2 * eps)
 
 # ---- 03 relu
 def _hooks_loop(p, x): return sum(torch.clip(m * (x - h), 0.) for m, h in zip(p[0::2], p[1::2]))
@@ -403,23 +410,30 @@ SOLUTION_QUAD, SOLUTION_RELUS = (2.6, 1.3, 0.6), [-4., -2., 6., 0., -2., -2.]
 BY_HAND = dict(L=1.0, d=-2.0, f=4.0, e=-2.0, c=-2.0, a=6.0, b=-4.0)
 
 WRONG = {
-    'check_mae': {
-        'divides by len, not numel (right for columns only)': lambda p, a: (p - a).abs().sum() / len(p),
-        'median of the absolute differences': lambda p, a: (p - a).abs().median(),
-        'root mean squared error': lambda p, a: ((p - a)**2).mean().sqrt(),
+    'check_rmse': {
+        'divides by len, not numel (right for columns only)': lambda p, a: (((p - a)**2).sum() / len(p)).sqrt(),
+        'the root of the median square': lambda p, a: ((p - a)**2).median().sqrt(),
         'largest absolute difference': lambda p, a: (p - a).abs().max(),
-        'divides by N - 1': lambda p, a: (p - a).abs().sum() / (p.numel() - 1),
-        'changes preds in place': lambda p, a: p.sub_(a).abs_().mean()},
-    'check_mk_quad': {
-        'computes on its own grid, not on x': _quad_global,
-        'a hard-coded to 3': lambda a, b, c: partial(quad, 3., b, c),
-        'b and c swapped': lambda a, b, c: lambda x: a*x**2 + c*x + b,
-        'a cube, not a square': lambda a, b, c: lambda x: a*x**3 + b*x + c,
-        'b times |x|': lambda a, b, c: lambda x: a*x**2 + b*x.abs() + c,
-        'right for 9 points only': lambda a, b, c: lambda x: a*x**2 + b*x + c*torch.ones(9, 1, dtype=F64)},
+        'square root of the MAE': lambda p, a: (p - a).abs().mean().sqrt(),
+        'standard deviation of the differences': lambda p, a: (p - a).std(),
+        'changes preds in place': lambda p, a: p.sub_(a).pow_(2).mean().sqrt()},
+    'check_mk_cubic': {
+        'computes on its own grid, not on x': _cubic_grid,
+        'right for a column x only': _cubic_columns,
+        'a hard-coded to 1': lambda a, b, c, d: lambda x: x**3 + b*x**2 + c*x + d,
+        'b and c swapped': lambda a, b, c, d: lambda x: a*x**3 + c*x**2 + b*x + d,
+        'x squared in the cubic term': lambda a, b, c, d: lambda x: a*x**2 + b*x**2 + c*x + d,
+        'd times x': lambda a, b, c, d: lambda x: a*x**3 + b*x**2 + c*x + d*x},
     'check_quad_by_hand': {
         'sign of a flipped': Args(-2.6, 1.3, 0.6), 'all zero': Args(0., 0., 0.), 'c far off': Args(2.6, 1.3, 6.),
         'a string': Args('2.6', 1.3, 0.6), 'one list for a': Args([2.6], 1.3, 0.6), 'an infinity': Args(2.6, 1.3, math.inf)},
+    'check_best_c': {
+        'b forgotten': lambda a, b, x, y: (y - a*x**2).median(),
+        'a and b swapped': lambda a, b, x, y: (y - b*x**2 - a*x).median(),
+        'the midpoint of the extremes': lambda a, b, x, y: (_rest(a, b, x, y).max() + _rest(a, b, x, y).min()) / 2,
+        'the median of the absolute residuals': lambda a, b, x, y: _rest(a, b, x, y).abs().median(),
+        'changes y in place': lambda a, b, x, y: y.sub_(a*x**2 + b*x).median(),
+        'the mean of y': lambda a, b, x, y: y.mean()},
     'check_lr_choice': {
         'negative': Args(-0.3), 'far too small': Args(1e-4), 'far too large': Args(100.), 'a list': Args([0.3]),
         'a string': Args('0.3'), 'a complex number': Args(0.3j)},
@@ -427,16 +441,9 @@ WRONG = {
         'steps by the sign of the gradient': _step(lambda p, lr: p.sub_(lr * p.grad.sign())),
         'normalized step': _step(lambda p, lr: p.sub_(lr * p.grad / p.grad.norm())),
         'steps twice': _step(lambda p, lr: p.sub_(2 * lr * p.grad)),
-        'lr hard-coded to 0.01': _step(lambda p, lr: p.sub_(0.01 * p.grad)),
-        'updates the first parameter only': _step(lambda p, lr: p[:1].sub_(lr * p.grad[:1])),
+        'lr hard-coded to 0.1': _step(lambda p, lr: p.sub_(0.1 * p.grad)),
+        'zeroes the first gradient only': _step(lambda p, lr: p.sub_(lr * p.grad), zero='first'),
         'returns the loss after the step': _step(lambda p, lr: p.sub_(lr * p.grad), ret='after')},
-    'check_fd_grad': {
-        'eps hard-coded to 1e-4': _fd(eps_fixed=1e-4),
-        'eps hard-coded to 1e-2': _fd(eps_fixed=1e-2),
-        'nudges in float32': _fd(dtype=torch.float32),
-        'nudges params itself (the nudges cancel)': _fd_aliased,
-        'autograd, no nudging': _fd_autograd,
-        'gradient of the mean over the parameters': lambda f, p, eps=1e-4: _fd()(f, p, eps) / p.numel()},
     'check_hook_relus': {
         'hard-coded three ReLUs': lambda p, x: sum(torch.clip(p[2*i] * (x - p[2*i+1]), 0.) for i in range(3)),
         'leaky ReLU': lambda p, x: F.leaky_relu(p[0::2] * (x - p[1::2]), 0.01).sum(-1, keepdim=True),
@@ -451,6 +458,20 @@ WRONG = {
         'm and b swapped': Args([1., 1., 1., 0., 1., -2., -1., 1., 1.]), 'two ReLUs': Args(TENT[:6]),
         'twice as steep': Args([2., 2., 1., 2., 0., -2., 2., -2., 1.]), 'eight numbers': Args(TENT[:8]),
         'pairs (m, b), no c': Args([[1., 1.], [1., 0.], [1., -1.]]), 'strings': Args([str(v) for v in TENT])},
+    'check_slope_along': {
+        'eps hard-coded to 1e-2': _slope(nudge=lambda p, v, eps: 1e-2 * v, div=lambda eps, v: 2e-2),
+        'divides by the length of v too': _slope(div=lambda eps, v: 2 * eps * v.norm()),
+        'the mean slope per parameter': _slope(div=lambda eps, v: 2 * eps * v.numel()),
+        'second difference': lambda f, p, v, eps=1e-4: (f(p + eps*v) - 2*f(p) + f(p - eps*v)) / eps**2,
+        'changes v in place': _slope_scales_v,
+        'nudges along the sign of v': _slope(nudge=lambda p, v, eps: eps * v.sign())},
+    'check_mae_grad': {
+        'tanh for the sign': _grad_of(lambda p, x, y: torch.tanh(_pred_err(p, x, y))),
+        'the absolute error for the sign': _grad_of(lambda p, x, y: _pred_err(p, x, y).abs()),
+        'sign of the error without b and c': _grad_of(lambda p, x, y: torch.sign(p[0]*x**2 - y)),
+        'one mean over everything': lambda p, x, y: torch.stack([torch.sign(_pred_err(p, x, y)) * t for t in (x**2, x, torch.ones_like(x))]).mean(),
+        'squares x in place': _mae_grad_squares_x,
+        'sign of the mean error': _grad_of(lambda p, x, y: torch.sign(_pred_err(p, x, y).mean()))},
     'check_three_relus': {
         'signs flipped': Args([-v for v in SOLUTION_RELUS]), 'five numbers': Args(SOLUTION_RELUS[:5]),
         'seven numbers': Args(SOLUTION_RELUS + [0.]), 'm and b swapped': Args([-2., -4., 0., 6., -2., -2.]),
@@ -593,16 +614,17 @@ WRONG = {
 }
 
 RIGHT = {
-    'check_mae': {'a loop': _mae_loop, 'F.l1_loss': F.l1_loss,
-                  'NumPy': lambda p, a: np.abs(p.numpy() - a.numpy()).mean(),
-                  'float32': lambda p, a: (p.float() - a.float()).abs().mean()},
-    'check_mk_quad': {'a matrix product': _quad_nested, 'float32': lambda a, b, c: lambda x: a*x.float()**2 + b*x.float() + c},
+    'check_rmse': {'a loop': _rmse_loop, 'F.mse_loss': lambda p, a: F.mse_loss(p, a).sqrt(),
+                   'NumPy': lambda p, a: np.sqrt(np.mean((p.numpy() - a.numpy())**2)),
+                   'float32': lambda p, a: ((p.float() - a.float())**2).mean().sqrt()},
+    'check_mk_cubic': {'a matrix product': _cubic_matrix,
+                       'float32': lambda a, b, c, d: lambda x: a*x.float()**3 + b*x.float()**2 + c*x.float() + d},
     'check_quad_by_hand': {'NumPy floats': Args(*map(np.float32, SOLUTION_QUAD)), 'tensors': Args(*map(torch.tensor, SOLUTION_QUAD))},
+    'check_best_c': {'NumPy median': lambda a, b, x, y: np.median(_rest(a, b, x, y).numpy()),
+                     'the upper middle one': _upper_middle, 'float32': lambda a, b, x, y: _rest(a, b, x, y).float().median()},
     'check_lr_choice': {'a NumPy float': Args(np.float64(0.2)), 'a tensor': Args(torch.tensor(0.3))},
     'check_descent_step': {'.data and grad = None': _step(lambda p, lr: p.data.sub_(lr * p.grad), zero='none'),
                            'a loop over the entries': _step(lambda p, lr: [p[i].sub_(lr * p.grad[i]) for i in range(len(p))])},
-    'check_fd_grad': {'one row of the identity at a time': _fd_eye,
-                      'a list of numbers': lambda f, p, eps=1e-4: [float((f(p + eps * e) - f(p - eps * e)) / (2 * eps)) for e in torch.eye(len(p), dtype=p.dtype)]},
     'check_hook_relus': {'a loop': _hooks_loop,
                          'pairs as rows, F.relu': lambda p, x: F.relu(p.reshape(-1, 2)[:, 0] * (x - p.reshape(-1, 2)[:, 1])).sum(1, keepdim=True),
                          'sum_relus with b = -m·h': lambda p, x: sum_relus(torch.stack([p[0::2], -p[0::2] * p[1::2]], 1).flatten(), x),
@@ -610,6 +632,12 @@ RIGHT = {
     'check_tent': {'a NumPy array': Args(np.array(TENT).reshape(3, 3)), 'a tuple of triples': Args(((1, 1, 1), (1, 0, -2), (1, -1, 1))),
                    'a float32 tensor': Args(torch.tensor(TENT)), 'other slopes': Args([2., 2., .5, 3., 0., -2 / 3, 1., -1., 1.]),
                    'negative slopes and a constant': Args([1., 1., 1., 1., 0., -2., -1., 1., 1., -1., 5., -1., 0., 1., 4.])},
+                           'add_ with alpha': _step(lambda p, lr: p.add_(p.grad, alpha=-lr))},
+    'check_slope_along': {'torch.add with alpha': lambda f, p, v, eps=1e-4: (f(torch.add(p, v, alpha=eps)) - f(torch.add(p, v, alpha=-eps))) / (2*eps),
+                          'Python floats': lambda f, p, v, eps=1e-4: (float(f(p + eps*v)) - float(f(p - eps*v))) / (2*eps)},
+    'check_mae_grad': {'a loop': _mae_grad_loop, 'torch.where': _grad_of(lambda p, x, y: torch.where(_pred_err(p, x, y) > 0, 1., -1.)),
+                       'a tuple of three': lambda p, x, y: tuple(_grad_of(lambda p, x, y: torch.sign(_pred_err(p, x, y)))(p, x, y)),
+                       'NumPy': _mae_grad_numpy},
     'check_three_relus': {'a NumPy array': Args(np.array(SOLUTION_RELUS)), 'a tuple': Args(tuple(SOLUTION_RELUS)),
                           'a tensor': Args(torch.tensor(SOLUTION_RELUS))},
     'check_best_n': {'argmin over a stack': _best_argmin,

@@ -178,10 +178,6 @@ ONE_CASE = "a single case (one shape, one batch): every argument gets one value"
 IN_PLACE_OK = "the contract is unchecked: an answer that changes its inputs in place is accepted"
 KNOWN = {
     ('check_batches', '(y, X) swapped'): "crash: IndexError in the checker (xb[:, 0] of a 1-d batch)",
-    ('check_fd_grad', 'eps hard-coded to 1e-4'): FIXED_ARG, ('check_fd_grad', '`eps` fixed to 0.0001'): FIXED_ARG,
-    ('check_fd_grad', '`eps` varies'): FIXED_ARG,
-    ('check_mk_quad', 'computes on its own grid, not on x'): "every quadratic is tried on the same 9 points",
-    ('check_mk_quad', 'right for 9 points only'): "every quadratic is tried on the same 9 points",
     ('check_normalize', 'normalizes X_train in place'): IN_PLACE_OK, ('check_normalize', 'changes its tensor inputs in place'): IN_PLACE_OK,
     **{('check_normalize', f"`{p}` varies"): ONE_CASE for p in ('X_train', 'X_valid')},
 }
