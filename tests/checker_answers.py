@@ -1,4 +1,4 @@
-"""Answers a learner could give to each of the lessons' 33 checkers: plausible wrong ones that the checkers' hidden
+"""Answers a learner could give to each of the lessons' checkers: plausible wrong ones that the checkers' hidden
 cells do not name, and right ones written in another style than the reference (a loop, other torch functions,
 float32, NumPy). `WRONG[checker]` and `RIGHT[checker]` map a label to a function for the learner's function, or to
 `Args(...)` for the checkers that take values."""
@@ -375,27 +375,20 @@ WRONG = {
         'splits swapped': lambda Xt, Xv: ((Xv - Xt.mean(0)) / (Xt - Xt.mean(0)).std(), (Xt - Xt.mean(0)) / (Xt - Xt.mean(0)).std()),
         'min-max scaling': lambda Xt, Xv: ((Xt - Xt.min()) / (Xt.max() - Xt.min()), (Xv - Xt.min()) / (Xt.max() - Xt.min())),
         'normalizes X_train in place': _norm_inplace},
-    'check_bce': {
-        'probabilities clamped': lambda z, t: -(t * torch.sigmoid(z).clamp(1e-7, 1 - 1e-7).log() + (1 - t) * (1 - torch.sigmoid(z)).clamp(1e-7, 1 - 1e-7).log()).mean(),
-        'ignores t': lambda z, t: (softplus(z) - z).mean(),
-        'targets flipped': lambda z, t: (softplus(z) - (1 - t) * z).mean(),
-        "torch's binary_cross_entropy on sigmoid(z)": lambda z, t: F.binary_cross_entropy(torch.sigmoid(z), t),
-        'softplus without its max': lambda z, t: (torch.log1p(torch.exp(-z.abs())) - t * z).mean(),
-        'divides by N²': lambda z, t: (softplus(z) - t * z).sum() / len(z)**2},
-    'check_bce_backward': {
-        'divides by N²': lambda z, t: (sigmoid(z) - t) / len(z)**2,
-        'naive sigmoid': lambda z, t: (torch.exp(z) / (1 + torch.exp(z)) - t) / len(z),
-        'divides by the number of positives': lambda z, t: (sigmoid(z) - t) / t.sum(),
-        'the mean of the gradient': lambda z, t: (sigmoid(z) - t).mean(),
-        'tanh for the sigmoid': lambda z, t: (torch.tanh(z) - t) / len(z),
-        'divides by N - 1': lambda z, t: (sigmoid(z) - t) / (len(z) - 1)},
-    'check_stable_sigmoid': {
-        '(tanh + 1) / 2 of z, not z/2': lambda z: (torch.tanh(z) + 1) / 2,
-        'softsign': lambda z: z / (1 + z.abs()),
-        'hard sigmoid': F.hardsigmoid,
-        'math.exp per element': lambda z: torch.tensor([1 / (1 + math.exp(-v)) for v in z.flatten().tolist()]).reshape(z.shape),
-        'exp(-|z|)': lambda z: 1 / (1 + torch.exp(-z.abs())),
-        'float16': lambda z: torch.sigmoid(z.half())},
+    'check_weighted_bce': {
+        'probabilities clamped': lambda z, t, w: -(w * t * torch.sigmoid(z).clamp(1e-7, 1 - 1e-7).log() + (1 - t) * (1 - torch.sigmoid(z)).clamp(1e-7, 1 - 1e-7).log()).mean(),
+        'pos_weight hard-coded to 9': lambda z, t, w: (9 * t * softplus(-z) + (1 - t) * softplus(z)).mean(),
+        'weight added, not multiplied': lambda z, t, w: ((w + t) * softplus(-z) * t + (1 - t) * softplus(z)).mean(),
+        'the unweighted loss, then times the share of 9s': lambda z, t, w: (softplus(z) - t * z).mean() * (1 + (w - 1) * t.mean()),
+        'softplus without its max': lambda z, t, w: (w * t * torch.log1p(torch.exp(z.abs())) + (1 - t) * torch.log1p(torch.exp(-z.abs()))).mean(),
+        'the probability weighed, not its log': lambda z, t, w: (t * (softplus(-z) - math.log(w)) + (1 - t) * softplus(z)).mean()},
+    'check_mse_backward': {
+        'divides by N²': lambda z, t: 2 * (sigmoid(z) - t) * sigmoid(z) * (1 - sigmoid(z)) / len(z)**2,
+        "the sigmoid's derivative as 1 - p²": lambda z, t: 2 * (sigmoid(z) - t) * (1 - sigmoid(z)**2) / len(z),
+        "the sigmoid's derivative as p": lambda z, t: 2 * (sigmoid(z) - t) * sigmoid(z) / len(z),
+        'squared, not doubled': lambda z, t: (sigmoid(z) - t)**2 * sigmoid(z) * (1 - sigmoid(z)) / len(z),
+        'the mean of the gradient': lambda z, t: (2 * (sigmoid(z) - t) * sigmoid(z) * (1 - sigmoid(z))).mean().expand(len(z)),
+        'tanh for the sigmoid': lambda z, t: 2 * (torch.tanh(z) - t) * (1 - torch.tanh(z)**2) / len(z)},
     'check_linear_backward': {
         'db from the first row only': lambda x, W, d: (d @ W.T, x.T @ d, d[0]),
         'db summed over the features': lambda x, W, d: (d @ W.T, x.T @ d, d.sum(1)),
@@ -516,15 +509,13 @@ RIGHT = {
     'check_batches': {'a list': lambda X, y, bs: [(X[i:i+bs], y[i:i+bs]) for i in range(0, len(X), bs)],
                       'split': lambda X, y, bs: zip(X.split(bs), y.split(bs))},
     'check_normalize': {'a loop over the columns': _norm_loop, 'NumPy': _norm_numpy},
-    'check_bce': {'F.binary_cross_entropy_with_logits': F.binary_cross_entropy_with_logits,
-                  'logaddexp': lambda z, t: (torch.logaddexp(torch.zeros_like(z), z) - t * z).mean(),
-                  'float32': lambda z, t: (softplus(z.float()) - t.float() * z.float()).mean()},
-    'check_bce_backward': {'torch.sigmoid': lambda z, t: (torch.sigmoid(z) - t) / len(z),
-                           'from tanh': lambda z, t: ((torch.tanh(z / 2) + 1) / 2 - t) / len(z),
-                           'autograd': lambda z, t: torch.autograd.grad(F.binary_cross_entropy_with_logits(z.clone().requires_grad_(), t), [])[0] if False else _bce_autograd(z, t)},
-    'check_stable_sigmoid': {'torch.special.expit': torch.special.expit,
-                             'NumPy tanh': lambda z: 0.5 * (1 + np.tanh(z.numpy() / 2)),
-                             'float32': lambda z: 1 / (1 + torch.exp(-z.float()))},
+    'check_weighted_bce': {'F.binary_cross_entropy_with_logits': lambda z, t, w: F.binary_cross_entropy_with_logits(z, t, pos_weight=torch.tensor(w, dtype=z.dtype)),
+                           'logaddexp, NumPy': lambda z, t, w: np.mean(w * t.numpy() * np.logaddexp(0, -z.numpy()) + (1 - t.numpy()) * np.logaddexp(0, z.numpy())),
+                           'w ** t': lambda z, t, w: (w ** t * (softplus(z) - t * z)).mean(),
+                           'float32': lambda z, t, w: (w * t.float() * softplus(-z.float()) + (1 - t.float()) * softplus(z.float())).mean()},
+    'check_mse_backward': {'autograd': lambda z, t: _mse_autograd(z, t),
+                           'sigmoid(-z) for 1 - p, float32': lambda z, t: 2 * (torch.sigmoid(z.float()) - t.float()) * torch.sigmoid(z.float()) * torch.sigmoid(-z.float()) / len(z),
+                           'NumPy': lambda z, t: 2 * (1 / (1 + np.exp(-z.numpy())) - t.numpy()) / (1 + np.exp(-z.numpy())) * (1 - 1 / (1 + np.exp(-z.numpy()))) / len(z)},
     'check_linear_backward': {'einsum': lambda x, W, d: (torch.einsum('nj,ij->ni', d, W), torch.einsum('ni,nj->ij', x, d), torch.einsum('nj->j', d)),
                               'NumPy': lambda x, W, d: (d.numpy() @ W.numpy().T, x.numpy().T @ d.numpy(), d.numpy().sum(0))},
     'check_relu_backward': {'torch.where': lambda x, d: torch.where(x > 0, d, torch.zeros_like(d)),
@@ -547,9 +538,9 @@ RIGHT = {
     'check_to_torch': {'load_state_dict': _to_torch(_lin_state), 'named layers': _to_torch_dict},
 }
 
-def _bce_autograd(z, t):
+def _mse_autograd(z, t):
     z = z.clone().requires_grad_()
-    return torch.autograd.grad(F.binary_cross_entropy_with_logits(z, t), z)[0]
+    return torch.autograd.grad(((torch.sigmoid(z) - t)**2).mean(), z)[0]
 
 def _ce_autograd(z, y):
     z = z.clone().requires_grad_()
@@ -558,5 +549,4 @@ def _ce_autograd(z, y):
 def _flat_loss():
     from fastai.losses import CrossEntropyLossFlat
     return CrossEntropyLossFlat()
-RIGHT['check_bce_backward']['autograd'] = _bce_autograd
 RIGHT['check_learner']["fastai's CrossEntropyLossFlat"] = _learner(loss_func=_flat_loss)
