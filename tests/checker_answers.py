@@ -130,29 +130,68 @@ def _sgd_manual_zero(model, loss, lr):
     for p in model.parameters(): p.data += -lr * p.grad
 
 # ---- 06 data
-def _batches_reversed(X, y, bs):
-    for i in reversed(range(0, len(X), bs)): yield X[i:i+bs], y[i:i+bs]
-def _batches_endless(X, y, bs):
-    while True: yield X[:bs], y[:bs]
-def _batches_fixed3(X, y, bs):
-    for i in range(0, len(X), 3): yield X[i:i+3], y[i:i+3]
-def _batches_windows(X, y, bs):
-    for i in range(0, len(X) - bs + 1): yield X[i:i+bs], y[i:i+bs]
-def _batches_swapped(X, y, bs):
-    for i in range(0, len(X), bs): yield y[i:i+bs], X[i:i+bs]
+def _perm(X, g): return torch.randperm(len(X), generator=g)
+def _batches_reversed(X, y, bs, g):
+    idx = _perm(X, g).flip(0)
+    for i in range(0, len(X) - bs + 1, bs): yield X[idx[i:i+bs]], y[idx[i:i+bs]]
+def _batches_endless(X, y, bs, g):
+    idx = _perm(X, g)
+    while True: yield X[idx[:bs]], y[idx[:bs]]
+def _batches_fixed3(X, y, bs, g):
+    idx = _perm(X, g)
+    for i in range(0, len(X) - 2, 3): yield X[idx[i:i+3]], y[idx[i:i+3]]
+def _batches_windows(X, y, bs, g):
+    idx = _perm(X, g)
+    for i in range(0, len(X) - bs + 1): yield X[idx[i:i+bs]], y[idx[i:i+bs]]
+def _batches_swapped(X, y, bs, g):
+    idx = _perm(X, g)
+    for i in range(0, len(X) - bs + 1, bs): yield y[idx[i:i+bs]], X[idx[i:i+bs]]
+def _batches_pad(X, y, bs, g):
+    "The last batch filled up with rows from the start"
+    idx = _perm(X, g); idx = torch.cat([idx, idx[:(-len(X)) % bs]])
+    for i in range(0, len(idx), bs): yield X[idx[i:i+bs]], y[idx[i:i+bs]]
+def _batches_reseeded(X, y, bs, g):
+    "A new generator seeded 42 every call"
+    idx = torch.randperm(len(X), generator=torch.Generator().manual_seed(42))
+    for i in range(0, len(X) - bs + 1, bs): yield X[idx[i:i+bs]], y[idx[i:i+bs]]
+def _batches_split(X, y, bs, g):
+    idx = _perm(X, g)
+    return ((X[j], y[j]) for j in idx[:len(X) // bs * bs].split(bs)) if len(X) >= bs else iter(())
 
-def _norm_inplace(Xt, Xv):
-    "Right numbers, but X_train is changed in place"
-    m = Xt.mean(0); Xt -= m; s = Xt.std()
-    return Xt / s, (Xv - m) / s
-def _norm_loop(Xt, Xv):
-    m = torch.stack([Xt[:, j].mean() for j in range(Xt.shape[1])])
-    s = (Xt - m).flatten().std()
-    return (Xt - m) / s, (Xv - m) / s
-def _norm_numpy(Xt, Xv):
-    a, b = Xt.numpy(), Xv.numpy()
-    m = a.mean(0); s = (a - m).std(ddof=1)
-    return (a - m) / s, (b - m) / s
+def _strat(y, pct, seed, take=lambda n, pct: int(round(pct * n)), gen=True):
+    g = torch.Generator().manual_seed(seed)
+    tr, va = [], []
+    for c in torch.unique(y):
+        rows = torch.nonzero(y == c).flatten()
+        rows = rows[torch.randperm(len(rows), generator=g)] if gen else rows[torch.randperm(len(rows))]
+        k = take(len(rows), pct); va.append(rows[:k]); tr.append(rows[k:])
+    return torch.cat(tr), torch.cat(va)
+def _strat_loop(y, pct, seed):
+    import random
+    rnd, tr, va = random.Random(seed), [], []
+    for c in sorted(set(y.tolist())):
+        rows = [i for i, v in enumerate(y.tolist()) if v == c]; rnd.shuffle(rows)
+        k = round(pct * len(rows)); va += rows[:k]; tr += rows[k:]
+    return tr, va
+def _stream_loop(batches):
+    n, s, s2 = 0, None, None
+    for xb in batches:
+        for row in xb:
+            n += 1; s = row.clone() if s is None else s + row; s2 = row**2 if s2 is None else s2 + row**2
+    m = s / n
+    return m, math.sqrt(float((s2 - n * m**2).sum()) / (n * len(m) - 1))
+def _stream_np(batches):
+    n, s, s2 = 0, 0., 0.
+    for xb in batches: a = xb.numpy(); n += len(a); s = s + a.sum(0); s2 = s2 + (a * a).sum(0)
+    m = s / n
+    return m, np.sqrt((s2 - n * m * m).sum() / (n * m.size - 1))
+def _stream(batches, div=lambda n, d: n * d - 1, mean_of=None):
+    n, s, s2, ms = 0, 0., 0., []
+    for xb in batches: n += len(xb); s = s + xb.sum(0); s2 = s2 + (xb**2).sum(0); ms.append(xb.mean(0))
+    m = s / n
+    return (torch.stack(ms).mean(0) if mean_of else m), ((s2 - n * m**2).sum() / div(n, len(m))).sqrt()
+def _stream_first(batches):
+    xb = next(iter(batches)); m = xb.mean(0); return m, (xb - m).std()
 
 # ---- 09 norm
 def _bn(dx, dgamma=lambda dout, xhat: (dout*xhat).sum(0), dbeta=lambda dout, xhat: dout.sum(0)):
@@ -365,16 +404,25 @@ WRONG = {
         'backward before zero_grad': lambda m, loss, lr: (loss.backward(), m.zero_grad(), [setattr(p, 'data', p.data - lr * p.grad) for p in m.parameters()]),
         'the first layer only': lambda m, loss, lr: (m.zero_grad(), loss.backward(), [setattr(p, 'data', p.data - lr * p.grad) for p in m.layers[0].parameters()])},
     'check_batches': {
-        'batches in reverse order': _batches_reversed, 'endless': _batches_endless, 'bs hard-coded to 3': _batches_fixed3,
-        'overlapping windows': _batches_windows, '(y, X) swapped': _batches_swapped,
-        'dicts, not pairs': lambda X, y, bs: ({'x': X[i:i+bs], 'y': y[i:i+bs]} for i in range(0, len(X), bs))},
-    'check_normalize': {
-        'one std per column': lambda Xt, Xv: ((Xt - Xt.mean(0)) / Xt.std(0), (Xv - Xt.mean(0)) / Xt.std(0)),
-        'std of the raw values': lambda Xt, Xv: ((Xt - Xt.mean(0)) / Xt.std(), (Xv - Xt.mean(0)) / Xt.std()),
-        'population std': lambda Xt, Xv: ((Xt - Xt.mean(0)) / (Xt - Xt.mean(0)).std(unbiased=False), (Xv - Xt.mean(0)) / (Xt - Xt.mean(0)).std(unbiased=False)),
-        'splits swapped': lambda Xt, Xv: ((Xv - Xt.mean(0)) / (Xt - Xt.mean(0)).std(), (Xt - Xt.mean(0)) / (Xt - Xt.mean(0)).std()),
-        'min-max scaling': lambda Xt, Xv: ((Xt - Xt.min()) / (Xt.max() - Xt.min()), (Xv - Xt.min()) / (Xt.max() - Xt.min())),
-        'normalizes X_train in place': _norm_inplace},
+        'endless': _batches_endless, 'bs hard-coded to 3': _batches_fixed3,
+        'overlapping windows': _batches_windows, '(y, X) swapped': _batches_swapped, 'the last batch padded': _batches_pad,
+        'its own seed 42': _batches_reseeded,
+        'dicts, not pairs': lambda X, y, bs, g: ({'x': X[j], 'y': y[j]} for j in _perm(X, g)[:len(X) // bs * bs].reshape(-1, bs))},
+    'check_stratified_split': {
+        'rounded up': lambda y, p, s: _strat(y, p, s, take=lambda n, p: math.ceil(p * n + 0.5)),
+        "torch's global random numbers": lambda y, p, s: _strat(y, p, s, gen=False),
+        'the splits swapped': lambda y, p, s: _strat(y, p, s)[::-1],
+        'only the largest class stratified': lambda y, p, s: _strat((y == torch.mode(y).values).long(), p, s),
+        'valid_pct hard-coded to 0.2': lambda y, p, s: _strat(y, 0.2, s),
+        'one generator per class, seeded alike': lambda y, p, s: (lambda parts: (torch.cat([q[0] for q in parts]), torch.cat([q[1] for q in parts])))(
+            [(lambda r, k: (r[k:], r[:k]))(torch.nonzero(y == c).flatten()[torch.randperm(int((y == c).sum()), generator=torch.Generator().manual_seed(0))], round(p * int((y == c).sum()))) for c in torch.unique(y)])},
+    'check_stream_stats': {
+        'the first batch only': _stream_first,
+        'population std': lambda bs: _stream(bs, div=lambda n, d: n * d),
+        'divides by N - 1': lambda bs: _stream(bs, div=lambda n, d: n - 1),
+        'mean of the batch means': lambda bs: _stream(bs, mean_of=True),
+        'the variance, not the std': lambda bs: (lambda m, s: (m, s**2))(*_stream(bs)),
+        'keeps every batch': lambda bs: (lambda X: (X.mean(0), (X - X.mean(0)).std()))(torch.cat(list(bs)))},
     'check_weighted_bce': {
         'probabilities clamped': lambda z, t, w: -(w * t * torch.sigmoid(z).clamp(1e-7, 1 - 1e-7).log() + (1 - t) * (1 - torch.sigmoid(z)).clamp(1e-7, 1 - 1e-7).log()).mean(),
         'pos_weight hard-coded to 9': lambda z, t, w: (9 * t * softplus(-z) + (1 - t) * softplus(z)).mean(),
@@ -506,9 +554,12 @@ RIGHT = {
     'check_neuron': {'a loop': _neuron_loop,
                      'tanh from exp': lambda w, b, x: _tanh_exp(sum((wi * xi for wi, xi in zip(w, x)), b))},
     'check_sgd_step': {'p.data += -lr * p.grad': _sgd(lambda p, lr: p.data + -lr * p.grad), 'grads zeroed by hand': _sgd_manual_zero},
-    'check_batches': {'a list': lambda X, y, bs: [(X[i:i+bs], y[i:i+bs]) for i in range(0, len(X), bs)],
-                      'split': lambda X, y, bs: zip(X.split(bs), y.split(bs))},
-    'check_normalize': {'a loop over the columns': _norm_loop, 'NumPy': _norm_numpy},
+    'check_batches': {'a list': lambda X, y, bs, g: [(X[j], y[j]) for j in _perm(X, g)[:len(X) // bs * bs].reshape(-1, bs)],
+                      'split': _batches_split, 'the shuffled order reversed': _batches_reversed},
+    'check_stratified_split': {'a loop, Python lists': _strat_loop,
+                               'NumPy': lambda y, p, s: tuple(t.numpy() for t in _strat(y, p, s)),
+                               'truncated with int()': lambda y, p, s: _strat(y, p, s, take=lambda n, p: int(p * n))},
+    'check_stream_stats': {'row by row, a Python float std': _stream_loop, 'NumPy': _stream_np},
     'check_weighted_bce': {'F.binary_cross_entropy_with_logits': lambda z, t, w: F.binary_cross_entropy_with_logits(z, t, pos_weight=torch.tensor(w, dtype=z.dtype)),
                            'logaddexp, NumPy': lambda z, t, w: np.mean(w * t.numpy() * np.logaddexp(0, -z.numpy()) + (1 - t.numpy()) * np.logaddexp(0, z.numpy())),
                            'w ** t': lambda z, t, w: (w ** t * (softplus(z) - t * z)).mean(),
