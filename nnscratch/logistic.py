@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['train_logistic', 'show_weights', 'sigmoid', 'TensorLayer', 'softplus', 'SigmoidBCE', 'logistic_grads',
-           'binary_accuracy', 'check_weighted_bce', 'check_mse_backward']
+           'binary_accuracy', 'check_weighted_bce', 'check_weighted_bce_backward', 'check_mse_backward']
 
 # %% ../nbs/07_logistic.ipynb #bb63f929
 import math, warnings
@@ -180,6 +180,32 @@ def check_weighted_bce(fn):
                (lambda z, t, w: (w * t * sp(-z) + (1 - t) * sp(z)).sum(), "sums the pictures' losses instead of averaging them",
                 "the loss of a batch is the mean over its N pictures")]
     return check_fn(fn, _weighted_cases(), _weighted_bce, 'my_weighted_bce', hints, typical=typical)
+
+# %% ../nbs/07_logistic.ipynb #47580238
+def _weighted_grad(z, t, pos_weight):
+    "dL/dz of the weighted log loss, from autograd"
+    z = z.detach().clone().requires_grad_()
+    _weighted_bce(z, t, pos_weight).backward()
+    return z.grad
+
+def check_weighted_bce_backward(fn):
+    "Check `fn(z, t, pos_weight)`, the gradient of the weighted mean log loss with respect to the logits, against autograd"
+    hints = dict(nan="exp(z) / (1 + exp(z)) is inf / inf = NaN once exp(z) overflows: use the lesson's sigmoid, "
+                     "1 / (1 + exp(-z)), whose overflow gives the right limit",
+                 sign="the gradient points uphill: for a 9 scored too low (p < 1) it is negative",
+                 shape="one gradient per score: the result has the shape of z",
+                 raised="work with tensor operations: the lesson's sigmoid works on whole tensors; `pos_weight` is a number",
+                 values="take one picture at a time: d softplus(z)/dz = sigmoid(z) = p, and d softplus(-z)/dz = -(1 - p)")
+    s = torch.sigmoid
+    typical = [(lambda z, t, w: (s(z) - t) / len(z), "is the unweighted loss's gradient, (p - t) / N",
+                "the 9s' term carries the factor pos_weight, and so does its derivative"),
+               (lambda z, t, w: w * (s(z) - t) / len(z), "multiplies every picture's gradient by `pos_weight`",
+                "only the 9s (t = 1) carry the weight; the other digits' gradient is p / N, as before"),
+               (lambda z, t, w: (t * (s(z) - 1) + w * (1 - t) * s(z)) / len(z), "puts `pos_weight` on the other digits' term",
+                "pos_weight belongs to the 9s, the pictures with t = 1"),
+               (lambda z, t, w: w * t * (s(z) - 1) + (1 - t) * s(z), "leaves out the mean's 1/N",
+                "the loss is the mean over the N pictures, so each gradient carries a factor 1/N")]
+    return check_fn(fn, _weighted_cases(), _weighted_grad, 'my_weighted_bce_backward', hints, typical=typical)
 
 # %% ../nbs/07_logistic.ipynb #6ae71e7f
 def _mse_cases():

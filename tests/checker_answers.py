@@ -430,6 +430,13 @@ WRONG = {
         'the unweighted loss, then times the share of 9s': lambda z, t, w: (softplus(z) - t * z).mean() * (1 + (w - 1) * t.mean()),
         'softplus without its max': lambda z, t, w: (w * t * torch.log1p(torch.exp(z.abs())) + (1 - t) * torch.log1p(torch.exp(-z.abs()))).mean(),
         'the probability weighed, not its log': lambda z, t, w: (t * (softplus(-z) - math.log(w)) + (1 - t) * softplus(z)).mean()},
+    'check_weighted_bce_backward': {
+        'pos_weight hard-coded to 3': lambda z, t, w: (3 * t * (sigmoid(z) - 1) + (1 - t) * sigmoid(z)) / len(z),
+        'divides by the total weight': lambda z, t, w: (w * t * (sigmoid(z) - 1) + (1 - t) * sigmoid(z)) / (w * t + 1 - t).sum(),
+        'uses z for p': lambda z, t, w: (w * t * (z - 1) + (1 - t) * z) / len(z),
+        'w·t·p - t': lambda z, t, w: (w * t * sigmoid(z) + (1 - t) * sigmoid(z) - t) / len(z),
+        "the sigmoid's derivative once more": lambda z, t, w: (w * t * (sigmoid(z) - 1) + (1 - t) * sigmoid(z)) * sigmoid(z) * (1 - sigmoid(z)) / len(z),
+        'tanh for the sigmoid': lambda z, t, w: (w * t * (torch.tanh(z) - 1) + (1 - t) * torch.tanh(z)) / len(z)},
     'check_mse_backward': {
         'divides by N²': lambda z, t: 2 * (sigmoid(z) - t) * sigmoid(z) * (1 - sigmoid(z)) / len(z)**2,
         "the sigmoid's derivative as 1 - p²": lambda z, t: 2 * (sigmoid(z) - t) * (1 - sigmoid(z)**2) / len(z),
@@ -564,6 +571,9 @@ RIGHT = {
                            'logaddexp, NumPy': lambda z, t, w: np.mean(w * t.numpy() * np.logaddexp(0, -z.numpy()) + (1 - t.numpy()) * np.logaddexp(0, z.numpy())),
                            'w ** t': lambda z, t, w: (w ** t * (softplus(z) - t * z)).mean(),
                            'float32': lambda z, t, w: (w * t.float() * softplus(-z.float()) + (1 - t.float()) * softplus(z.float())).mean()},
+    'check_weighted_bce_backward': {'autograd': lambda z, t, w: _wbce_autograd(z, t, w),
+                                    'expanded, float32': lambda z, t, w: (torch.sigmoid(z.float()) * (1 - t.float() + w * t.float()) - w * t.float()) / len(z),
+                                    'NumPy, sigmoid from tanh': lambda z, t, w: (lambda p: (w * t.numpy() * (p - 1) + (1 - t.numpy()) * p) / len(p))(0.5 * (1 + np.tanh(z.numpy() / 2)))},
     'check_mse_backward': {'autograd': lambda z, t: _mse_autograd(z, t),
                            'sigmoid(-z) for 1 - p, float32': lambda z, t: 2 * (torch.sigmoid(z.float()) - t.float()) * torch.sigmoid(z.float()) * torch.sigmoid(-z.float()) / len(z),
                            'NumPy': lambda z, t: 2 * (1 / (1 + np.exp(-z.numpy())) - t.numpy()) / (1 + np.exp(-z.numpy())) * (1 - 1 / (1 + np.exp(-z.numpy()))) / len(z)},
@@ -588,6 +598,10 @@ RIGHT = {
     'check_learner': {"fastai's CrossEntropyLossFlat": None, 'F.cross_entropy': _learner(loss_func=lambda: F.cross_entropy)},
     'check_to_torch': {'load_state_dict': _to_torch(_lin_state), 'named layers': _to_torch_dict},
 }
+
+def _wbce_autograd(z, t, w):
+    z = z.clone().requires_grad_()
+    return torch.autograd.grad(F.binary_cross_entropy_with_logits(z, t, pos_weight=torch.tensor(w, dtype=z.dtype)), z)[0]
 
 def _mse_autograd(z, t):
     z = z.clone().requires_grad_()

@@ -137,6 +137,8 @@ MUTANTS = [
      'check_mse_backward: the reference differentiates the sum, not the mean'),
     ('07_logistic', 'return F.binary_cross_entropy_with_logits(z, t, pos_weight=torch.tensor(pos_weight, dtype=z.dtype))',
      'return F.binary_cross_entropy_with_logits(z, t)', "check_weighted_bce: the reference forgets pos_weight"),
+    ('07_logistic', '_weighted_bce(z, t, pos_weight).backward()', '_weighted_bce(z, t, 1.).backward()',
+     'check_weighted_bce_backward: the reference ignores pos_weight'),
     # lesson 8, an MLP by hand
     ('08_mlp', 'self.db = dout.sum(0)      # db = column sums of dZ',
      'self.db = dout.mean(0)', 'Linear: bias gradient averaged'),
