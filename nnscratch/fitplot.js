@@ -1,12 +1,13 @@
 // FitPlot's browser half: sliders, buttons and a canvas (see nbs/00c_fitplot.ipynb). Plain ES module, no import, so
 // it needs no network. Python is the source of truth: it sends the curve, the loss and the gradient for the sliders'
 // values. For the curve families and losses below the browser can compute the curve itself too, and draws it at once
-// on every slider move; Python's picture replaces it when it arrives.
+// on every slider move; Python's picture replaces it when it arrives. On a page without a kernel (`renderStatic`) the
+// browser computes everything, the gradient included, and takes the gradient-descent steps itself.
 
 // The curves and losses the browser knows, under the names their Python functions carry as `twin`
 // (nnscratch.fitting.quad, nnscratch.relu.sum_relus, nnscratch.fitting.mae)
 export const TWINS = {
-  quad: (p, x) => p[0] * x * x + p[1] * x + p[2],
+  quad: (p, x) => p[0] * (x * x) + p[1] * x + p[2],  // in torch's order: a * x**2 + b * x + c
   relus: (p, x) => { let s = 0; for (let i = 0; i < p.length; i += 2) s += Math.max(p[i] * x + p[i + 1], 0); return s; },
 };
 export const LOSSES = {
@@ -14,8 +15,38 @@ export const LOSSES = {
 };
 export const curveOf = (family, params, xs) => xs.map(x => TWINS[family](params, x));
 
+// Their gradients, by hand: d curve(x) / d params, and d loss / d each prediction. At a kink, the subgradient that
+// PyTorch's autograd takes: a ReLU's slope is 0 at exactly 0 (torch.clip), and |v|'s is sign(0) = 0 at v = 0.
+export const TWIN_GRADS = {
+  quad: (p, x) => [x * x, x, 1],
+  relus: (p, x) => {  // (x, 1) for each ReLU where it is active, (0, 0) elsewhere
+    const g = [];
+    for (let i = 0; i < p.length; i += 2) { const on = p[i] * x + p[i + 1] > 0 ? 1 : 0; g.push(on * x, on); }
+    return g;
+  },
+};
+export const LOSS_GRADS = {
+  mae: (preds, ys) => preds.map((v, i) => Math.sign(v - ys[i]) / ys.length),
+};
+// The loss of the curve on the data x, y, and its gradient with respect to each parameter (the chain rule)
+export function lossGrads(family, lossTwin, params, x, y) {
+  const preds = curveOf(family, params, x), dpreds = LOSS_GRADS[lossTwin](preds, y), grads = params.map(() => 0);
+  x.forEach((xi, i) => TWIN_GRADS[family](params, xi).forEach((d, j) => { grads[j] += dpreds[i] * d; }));
+  return { loss: LOSSES[lossTwin](preds, y), grads };
+}
+
+// Python's str(v) of a float and, with `g`, format(v, 'g'): so that the browser's messages read as Python's
+export function pyFloat(v, g = false) {
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
+  const [m, e] = (g ? v.toExponential(5) : v.toExponential()).split('e'), x = +e;
+  const trim = t => t.includes('.') ? t.replace(/\.?0+$/, '') : t, e2 = String(Math.abs(x)).padStart(2, '0');
+  if (x < -4 || x >= (g ? 6 : 16)) return `${g ? trim(m) : m}e${x < 0 ? '-' : '+'}${e2}`;
+  if (g) return trim(v.toFixed(5 - x));
+  const t = String(v); return t.includes('.') ? t : t + '.0';
+}
 const fmt = v => (v !== 0 && (Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3)) ? v.toExponential(2) : String(+v.toPrecision(4));
-const NOT_ANSWERING_MS = 1000;  // no reply from the kernel for this long: say so (and keep drawing)
+const NOT_ANSWERING_MS = 1000;
+const SAY_MS = 300;  // the canvas's description and the spoken loss change at most about 3 times a second  // no reply from the kernel for this long: say so (and keep drawing)
 
 function ticks(lo, hi, n) {  // about n round numbers between lo and hi
   const raw = (hi - lo) / n, mag = Math.pow(10, Math.floor(Math.log10(raw))), r = raw / mag;
@@ -50,7 +81,7 @@ function render({ model, el: host }) {
   const root = el('div', 'nns-fitplot'), canvas = el('canvas'), side = el('div', 'nns-side');
   const dpr = window.devicePixelRatio || 1;
   canvas.width = W * dpr; canvas.height = H * dpr;
-  canvas.style.width = W + 'px'; canvas.style.height = H + 'px';
+  canvas.style.width = W + 'px';  // its height follows (fitplot.css), also where a narrow screen shrinks it
   const names = model.get('names'), rows = {};
   // At most one update in flight to the kernel; while it is, only the newest slider values wait (`pending`), so a
   // fast drag never queues up a backlog of stale requests.
@@ -76,7 +107,7 @@ function render({ model, el: host }) {
   }
   for (const n of names) {
     const row = el('div', 'nns-row'), input = el('input'), out = el('span', 'nns-val'), arrow = el('span', 'nns-arrow');
-    input.type = 'range'; input.setAttribute('aria-label', n);
+    input.type = 'range'; input.setAttribute('aria-label', `parameter ${n}`);
     input.addEventListener('keydown', sliderKey);
     input.addEventListener('input', () => {
       out.textContent = fmt(+input.value); running = 0; root.dataset.confirmed = '0';
@@ -88,7 +119,7 @@ function render({ model, el: host }) {
     side.append(row); rows[n] = { input, out, arrow };
   }
   const lrRow = el('div', 'nns-row'), lr = el('input', 'nns-lr');
-  lr.type = 'number'; lr.step = 'any'; lr.min = '0'; lr.setAttribute('aria-label', 'learning rate');
+  lr.type = 'number'; lr.step = 'any'; lr.min = '0'; lr.setAttribute('aria-label', 'learning rate (lr)');
   lr.addEventListener('change', () => { const v = parseFloat(lr.value); if (v > 0) { model.set('lr', v); model.save_changes(); } });
   lrRow.append(el('span', 'nns-name', 'lr'), lr);
   const btns = el('div', 'nns-row'), stepB = el('button', 'nns-step', 'Step'), runB = el('button', 'nns-run', 'Run');
@@ -97,10 +128,15 @@ function render({ model, el: host }) {
     if (running > 0) { running = 0; } else { running = model.get('run_steps'); model.send({ op: 'step' }); }
     runB.textContent = running > 0 ? 'Stop' : 'Run';
   });
+  stepB.setAttribute('aria-label', 'Step: one step of gradient descent');
+  runB.setAttribute('aria-label', 'Run or stop gradient descent');
   btns.append(stepB, runB);
   if (!model.get('descent')) lrRow.style.display = btns.style.display = 'none';  // sliders only: no gradient shown
-  const lossEl = el('div', 'nns-loss'), msg = el('div', 'nns-msg');
-  side.append(lrRow, btns, lossEl, msg);
+  const lossEl = el('div', 'nns-loss'), msg = el('div', 'nns-msg'), live = el('div', 'nns-live');
+  // for a screen reader: the canvas is a picture with a description, and the loss is said, politely, when it settles
+  canvas.setAttribute('role', 'img');
+  live.setAttribute('aria-live', 'polite'); msg.setAttribute('aria-live', 'polite');
+  side.append(lrRow, btns, lossEl, msg, live);
   root.append(canvas, side);
   // Keys typed here are for the widget, not for the notebook, whose command mode binds the arrow keys (and more) to
   // whatever element has the focus. JupyterLab looks for its shortcuts as a key press bubbles up to the page, so
@@ -137,7 +173,23 @@ function render({ model, el: host }) {
     c.fillText(`${title ? title + ' · ' : ''}${name}: ${fmt(loss)}`, (M.l + W - M.r) / 2, 16);
     lossEl.textContent = `${name}: ${fmt(loss)}`; lossEl.dataset.loss = loss;
     root.dataset.source = source; root.dataset.drawn = ++drawn;
+    describeSoon(loss);
   }
+
+  // The canvas's description and the live loss follow the sliders at most SAY_MS apart (a drag would flood a
+  // screen reader otherwise), and always end on the last state
+  let sayTimer = null, sayLoss = NaN;
+  function describe() {
+    sayTimer = null;
+    const p = sliderValues(), name = model.get('loss_name'), title = model.get('title');
+    const curve = family === 'quad' ? `the parabola ${fmt(p[0])}x² + ${fmt(p[1])}x + ${fmt(p[2])}`
+      : family === 'relus' ? `a sum of ${p.length / 2} ReLUs` : 'the curve';
+    const text = `${title ? title + ': ' : ''}${model.get('x').length} data points and ${curve} (${names.map((n, i) =>
+      `${n} = ${fmt(p[i])}`).join(', ')}); ${name} ${fmt(sayLoss)}`;
+    canvas.setAttribute('aria-label', text);
+    live.textContent = `${name} ${fmt(sayLoss)}`;
+  }
+  function describeSoon(loss) { sayLoss = loss; if (sayTimer === null) sayTimer = setTimeout(describe, SAY_MS); }
 
   function update() {  // everything on screen from the model's state (what Python sent)
     const vals = model.get('values'), ranges = model.get('ranges'), grads = model.get('grads');
@@ -169,30 +221,52 @@ function render({ model, el: host }) {
   };
   model.on('change:frame', onFrame);
   update();
+  clearTimeout(sayTimer); describe();
   host.append(root);
-  return () => { clearTimeout(answerTimer); model.off('change:frame', onFrame); };
+  return () => { clearTimeout(answerTimer); clearTimeout(sayTimer); model.off('change:frame', onFrame); };
 }
 
-// On a page without a kernel (the docs site): the same widget over a stand-in model that computes with the twins.
+// On a page without a kernel (the docs site): the same widget over a stand-in model that computes with the twins,
+// the gradient included, and takes the steps itself as Python's `FitPlot.step` does (each value -= lr × its gradient,
+// the same message when the loss would stop being finite), one every STATIC_STEP_MS, so that a run can be watched.
 // Without a twin for the curve or the loss there is nothing to compute, and the page keeps its still picture.
+// Returns the stand-in model (false without twins).
+const STATIC_STEP_MS = 40;
 export function renderStatic(host, state) {
-  if (!(state.twin in TWINS && state.loss_twin in LOSSES)) return false;
-  const st = { ...state, instant: false, descent: false, message: '', grads: {}, frame: 0, received: 0 };
-  const subs = [];
-  const recompute = () => {
-    const p = st.names.map(n => st.values[n]);
-    st.curve = curveOf(st.twin, p, st.xs);
-    st.loss = LOSSES[st.loss_twin](curveOf(st.twin, p, st.x), st.y);
-    st.frame += 1;
+  const { twin: family, loss_twin: lossTwin, names } = state;
+  if (!(family in TWINS && lossTwin in LOSSES)) return false;
+  const st = { ...state, values: { ...state.values }, instant: false, descent: !!state.descent, message: '', grads: {},
+               frame: 0, received: 0 };
+  const subs = [], notify = () => { st.frame += 1; subs.forEach(f => f()); };
+  const params = () => names.map(n => st.values[n]), named = vs => Object.fromEntries(names.map((n, i) => [n, vs[i]]));
+  const at = p => lossGrads(family, lossTwin, p, st.x, st.y);
+  const refresh = () => {  // Python's FitPlot._refresh: curve, loss, gradient and message at the values
+    const p = params(), { loss, grads } = at(p);
+    st.curve = curveOf(family, p, st.xs).map(v => Number.isNaN(v) ? 0 : Math.min(Math.max(v, -1e300), 1e300));
+    st.grads = named(grads); st.loss = Number.isFinite(loss) ? loss : 1e300;
+    st.message = Number.isFinite(loss) ? '' : `the loss is ${pyFloat(loss)} here: move the sliders back`;
+    const wide = (n, i) => { const [lo, hi, s] = st.ranges[n]; return [Math.min(lo, p[i]), Math.max(hi, p[i]), s]; };
+    st.ranges = named(names.map(wide));  // descent may leave a slider's range: widen it
   };
+  const step = () => {  // Python's FitPlot.step and the handler of its button
+    const p = params(), lr = st.lr, g = at(p).grads, next = p.map((v, i) => v - lr * g[i]), loss = at(next).loss;
+    if (Number.isFinite(loss) && next.every(Number.isFinite)) { st.values = named(next); refresh(); }
+    else st.message = `Stopped: the loss would become ${pyFloat(loss)} after this step with lr=${pyFloat(lr, true)}; ` +
+                      'the learning rate is too large (try a smaller `lr`)';  // the sliders stay where they are
+    notify();
+  };
+  let queued = 0;  // steps asked for and not taken yet: taken one by one, as a kernel would
+  const later = () => setTimeout(() => { step(); if (--queued > 0) later(); }, STATIC_STEP_MS);
   const model = {
-    get: k => st[k], set: (k, v) => { st[k] = v; }, send: () => {}, off: () => {},
-    save_changes: () => { recompute(); subs.forEach(f => f()); },
+    get: k => st[k], set: (k, v) => { st[k] = v; }, off: () => {},
+    save_changes: () => { refresh(); notify(); },
+    send: m => { if (m.op === 'step' && queued++ === 0) later(); },
     on: (e, f) => { if (e === 'change:frame') subs.push(f); },
   };
+  st.grads = named(at(params()).grads);  // the arrows at the start; the curve and the loss are Python's
   for (const img of host.querySelectorAll('img')) img.remove();
   render({ model, el: host });
-  return true;
+  return model;
 }
 
 export default { render };

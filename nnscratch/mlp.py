@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['mlp', 'fit', 'history_table', 'Linear', 'autograd_check', 'ReLU', 'SoftmaxCE', 'Sequential', 'Optimizer', 'SGD',
-           'accuracy', 'evaluate', 'finite_loss', 'train_epoch', 'plot_history', 'check_linear_backward',
-           'check_relu_backward', 'check_softmax_ce_backward']
+           'accuracy', 'evaluate', 'finite_loss', 'train_epoch', 'plot_history', 'check_grad_cases',
+           'check_linear_backward', 'check_leaky_relu_backward', 'check_ce_steps']
 
 # %% ../nbs/08_mlp.ipynb #4008512e
 import math, time
@@ -14,7 +14,7 @@ from .data import batches
 from .logistic import TensorLayer
 from .checks import check_count, check_real, validated
 import torch.nn.functional as F
-from .exercises import attempt, check_fn, check_grads, wrong
+from .exercises import as_tensor, attempt, check_fn, check_grads, compare, copy_args, correct, no_limit_reason, wrong
 
 # %% ../nbs/08_mlp.ipynb #0e35e777
 class Linear(TensorLayer):
@@ -310,78 +310,171 @@ def _check_history_table(hist, every=1):
 
 history_table = validated(history_table, _check_history_table)
 
-# %% ../nbs/08_mlp.ipynb #x170a802
-#| hide
-#| export
+# %% ../nbs/08_mlp.ipynb #f001b0f2
+def _grad_names(out, names, what):
+    "The gradients in `out` (a dict by name, or a tuple in the order of `names`) as a dict, or `(None, message)`"
+    if isinstance(out, dict):
+        missing = [n for n in names if n not in out]
+        if missing: return None, f"{what} returned a dict without the key{'s'[:len(missing) > 1]} {', '.join(map(repr, missing))}"
+        return {n: out[n] for n in names}, None
+    if isinstance(out, (tuple, list)) and len(out) == len(names): return dict(zip(names, out)), None
+    kind = ('None (is a `return` missing?)' if out is None else f"{len(out)} values" if isinstance(out, (tuple, list))
+            else f"a {type(out).__name__}")
+    return None, f"{what} returned {kind}; expected {len(names)}, ({', '.join(names)})"
 
-# %% ../nbs/08_mlp.ipynb #xd3dcb2d
-def check_linear_backward(fn):
-    "Check `fn(x, W, dout)`, which should return the gradients `(dx, dW, db)` of a linear layer, against autograd"
+def check_grad_cases(fn, cases, want_fn, names, what, hints=None, mistakes=None, rtol=1e-5, atol=1e-6):
+    "Run `fn` on copies of each case, and compare the gradients it returns (`names`) with `want_fn`'s, case by case"
+    # mistakes(*case) -> {name: [(wrong value, hint), ...]}: a hint named only when this case's numbers show it
+    hints = hints or {}
+    if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}"[:200], hint=hints.get('type', ''))
+    try:
+        note = [f"(note: {why})"] if (why := no_limit_reason()) else []  # a call without a time limit, and why
+        rows = note
+        for i, args in enumerate(cases, 1):
+            case = f"case {i} of {len(cases)}: {', '.join(f'shape {tuple(a.shape)}' if torch.is_tensor(a) else repr(a) for a in args)}"
+            given, before = copy_args(args), copy_args(args)
+            out, err = attempt(fn, *given, what=what)
+            if err: return wrong(f"{err} ({case})", rows, hints.get('raised', ''))
+            moved = [str(k + 1) for k, (a, b) in enumerate(zip(given, before))
+                     if torch.is_tensor(a) and not (a.shape == b.shape and torch.equal(a, b))]
+            if moved: return wrong(f"{what} changed its input number {', '.join(moved)} in place ({case})", rows,
+                                   "compute new tensors (`d = dout * 2`), never change the inputs (`dout *= 2`)")
+            got, err = _grad_names(out, names, what)
+            if err: return wrong(f"{err} ({case})", rows, hints.get('type', ''))
+            if all(g is None or g is ... for g in got.values()):
+                return wrong(f"{what} returned the skeleton's placeholders: compute the gradients", rows,
+                             hints.get('type', ''))
+            want = want_fn(*copy_args(args))
+            v = check_grads({n: (got[n], want[n]) for n in names}, hints, rtol, atol)
+            if v:
+                rows = rows if len(rows) > len(note) else note + v.rows  # a correct answer shows the first case's rows
+                continue
+            rows = note + v.rows
+            msg = v.msg.split('\nhint: ')
+            for n in names:  # the first gradient that differs: is it a mistake we know, shown by these numbers?
+                t, e = as_tensor(got[n])
+                if e is None and compare(n, t, want[n], rtol, atol)[0] is None: continue
+                for value, hint in (mistakes(*copy_args(args)) if mistakes else {}).get(n, []):
+                    if e is None and t.shape == value.shape and torch.allclose(t, value.to(torch.float64), rtol, atol):
+                        return wrong(f"{msg[0].removeprefix('not yet: ')} ({case})", rows, hint)
+                break
+            return wrong(f"{msg[0].removeprefix('not yet: ')} ({case})", rows, msg[1] if len(msg) > 1 else '')
+        return correct(rows, f"every gradient agrees, in all {len(cases)} cases")
+    except Exception as e:
+        return wrong(f"the checker could not read this answer ({type(e).__name__}: {e})"[:300],
+                     hint="look at what your function returns: the type, shape and number of the gradients")
+
+
+# %% ../nbs/08_mlp.ipynb #4a09e071
+def _linear_cases():
+    "(x, W, dout) in float64 for Z = x @ W.T + b: batches of 6, 1, 7 and 9, one square W among non-square ones"
     g = torch.Generator().manual_seed(10)
-    x, W, b, dout = (torch.randn(*s, generator=g, dtype=torch.float64) for s in ((6, 4), (4, 3), (3,), (6, 3)))
-    hints = dict(transpose="dW has the shape of W, (n_in, n_out): which product of x and dout gives that shape?",
+    def r(*s): return torch.randn(*s, generator=g, dtype=torch.float64)
+    return [(r(N, nin), r(nout, nin), r(N, nout)) for N, nin, nout in [(6, 4, 3), (1, 5, 2), (7, 3, 3), (9, 2, 6)]]
+
+def _linear_grads(x, W, dout):
+    "dx, dW, db of Z = x @ W.T + b (PyTorch's layout), from autograd"
+    x, W = x.clone().requires_grad_(), W.clone().requires_grad_()
+    b = torch.zeros(len(W), dtype=x.dtype, requires_grad=True)
+    torch.autograd.backward(F.linear(x, W, b), dout)
+    return dict(dx=x.grad, dW=W.grad, db=b.grad)
+
+def check_linear_backward(fn):
+    "Check `fn(x, W, dout) -> (dx, dW, db)` for Z = x @ W.T + b, W of shape (n_out, n_in), against autograd"
+    hints = dict(transpose="W is (n_out, n_in) here, and dW has its shape: which product of dout and x gives that?",
                  factor="dW and db sum over the batch: the loss's 1/N is already inside dout, so do not average again",
-                 shape="each gradient has the shape of its variable: dx (N, n_in), dW (n_in, n_out), db (n_out,), "
-                       "so db is a sum over the rows only",
-                 raised="check the shapes: x is (N, n_in), W (n_in, n_out), dout (N, n_out), and each gradient has "
-                        "the shape of its variable (dout @ x.T cannot be multiplied)",
+                 shape="each gradient has the shape of its variable: dx (N, n_in), dW (n_out, n_in), db (n_out,)",
+                 raised="check the shapes: x is (N, n_in), W (n_out, n_in), dout (N, n_out); each gradient has the "
+                        "shape of its variable",
                  type="return the three gradients as a tuple: return dx, dW, db")
-    if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200])
-    out, err = attempt(fn, x.clone(), W.clone(), dout.clone(), what='`my_linear_backward`')
-    if err: return wrong(err, hint=hints['raised'])
-    if not (isinstance(out, (tuple, list)) and len(out) == 3):
-        what = ('None (is a `return` missing?)' if out is None else f"{len(out)} values"
-                if isinstance(out, (tuple, list)) else f"a {type(out).__name__}")
-        return wrong(f"`my_linear_backward` returned {what}; expected three, (dx, dW, db)", hint=hints['type'])
-    xg, Wg, bg = (t.clone().requires_grad_() for t in (x, W, b))
-    ((xg @ Wg + bg) * dout).sum().backward()
-    return check_grads(dict(dx=(out[0], xg.grad), dW=(out[1], Wg.grad), db=(out[2], bg.grad)), hints)
+    def mistakes(x, W, dout): return {
+        'dx': [(dout @ W.T if W.shape[0] == W.shape[1] else torch.zeros(0),
+                "that is the lesson's dX, for W stored (n_in, n_out); here x is multiplied by W transposed, so dx "
+                "takes W itself: dout @ W")],
+        'dW': [(x.T @ dout, "that is the lesson's dW, for W stored (n_in, n_out); here W is (n_out, n_in), and so is dW")],
+        'db': [(dout.mean(0), "db sums the rows of dout; the mean loss's 1/N is already inside dout")]}
+    return check_grad_cases(fn, _linear_cases(), _linear_grads, ('dx', 'dW', 'db'), '`my_linear_backward`', hints, mistakes)
 
-# %% ../nbs/08_mlp.ipynb #x646773a
-def check_relu_backward(fn):
-    "Check `fn(x, dout)`, the gradient of ReLU with respect to its input `x`, against autograd"
+# %% ../nbs/08_mlp.ipynb #f3ae46ed
+def _leaky_cases():
+    "(x, dout, a) in float64, with exact zeros in x, and slopes 0.1, 0.25, 0.02 (none of them PyTorch's default)"
     g = torch.Generator().manual_seed(11)
-    x = torch.randn(5, 4, generator=g, dtype=torch.float64); x[0, :2] = 0.
-    cases = [(x, torch.randn(5, 4, generator=g, dtype=torch.float64))]
-    def want(x, dout):
-        x = x.clone().requires_grad_(); (x.relu() * dout).sum().backward(); return x.grad
-    hints = dict(shape="the gradient has the shape of x: dout where x > 0, and 0 elsewhere",
-                 raised="work on whole tensors: a comparison such as x > 0 gives a mask of True (1) and False (0)")
-    typical = [(lambda x, d: (x > 0).to(x.dtype), "returns the mask [x > 0] alone",
-                "the chain rule multiplies the local gradient by the upstream one, dout"),
-               (lambda x, d: d * (x >= 0), "passes the gradient where x = 0 exactly",
-                "ReLU's gradient at exactly 0 is taken to be 0, as PyTorch does: use x > 0, not x >= 0"),
-               (lambda x, d: d.clamp_min(0), "clamps dout instead of masking it by x",
-                "which entries pass depends on the input x, not on the sign of dout")]
-    return check_fn(fn, cases, want, 'my_relu_backward', hints, typical=typical)
+    def r(*s): return torch.randn(*s, generator=g, dtype=torch.float64)
+    x = r(5, 4); x[0, :2] = 0.
+    return [(x, r(5, 4), 0.1), (r(1, 3), r(1, 3), 0.25), (r(3, 7), r(3, 7), 0.02)]
 
-# %% ../nbs/08_mlp.ipynb #x171bf05
-def _ce_grad(logits, y):
-    "dL/dlogits of the mean cross-entropy, from autograd"
-    z = logits.detach().clone().requires_grad_()
-    F.cross_entropy(z, y).backward()
-    return z.grad
+def _leaky_grad(x, dout, a):
+    "∂L/∂x of F.leaky_relu(x, a), from autograd"
+    x = x.clone().requires_grad_(); torch.autograd.backward(F.leaky_relu(x, a), dout); return x.grad
 
-def _all_columns(logits, y):
-    "The typical `d[:, y] -= 1` mistake: 1 taken off every row at every label's column"
-    d = logits.softmax(1); d[:, y] -= 1
-    return d / len(d)
+def check_leaky_relu_backward(fn):
+    "Check `fn(x, dout, a)`, the gradient of LeakyReLU with slope `a` with respect to its input `x`, against autograd"
+    hints = dict(shape="the gradient has the shape of x: dout where x > 0, and a * dout elsewhere",
+                 raised="work on whole tensors: a comparison such as x > 0 gives a mask of True (1) and False (0), "
+                        "and torch.where(mask, u, v) picks from u where the mask is True, from v elsewhere")
+    typical = [(lambda x, d, a: d * (x > 0), "passes no gradient where x <= 0, as a plain ReLU",
+                "the negative side has slope a: it passes a * dout"),
+               (lambda x, d, a: torch.where(x > 0, d, 0.01 * d), "uses the slope 0.01 whatever `a` is",
+                "use the argument `a`: the checker passes slopes of its own"),
+               (lambda x, d, a: torch.where(x >= 0, d, a * d), "passes the whole gradient where x = 0 exactly",
+                "at exactly 0 PyTorch takes the slope a: use x > 0, not x >= 0"),
+               (lambda x, d, a: torch.where(x > 0, 1., a).to(x.dtype), "returns the local slope alone",
+                "the chain rule multiplies the local slope by the upstream gradient, dout"),
+               (lambda x, d, a: torch.where(d > 0, d, a * d), "picks the slope by the sign of dout",
+                "which slope applies depends on the input x, not on the sign of dout"),
+               (lambda x, d, a: torch.where(x > 0, a * d, d), "swaps the two slopes",
+                "where x > 0 the layer is h = x, slope 1; a is the slope of the negative side")]
+    try: return check_fn(fn, _leaky_cases(), _leaky_grad, 'my_leaky_relu_backward', hints, typical=typical)
+    except Exception as e: return wrong(f"the checker could not read this answer ({type(e).__name__}: {e})"[:300])
 
-def check_softmax_ce_backward(fn):
-    "Check `fn(logits, y)`, the gradient of the mean softmax cross-entropy with respect to the logits, against autograd"
-    g = torch.Generator().manual_seed(9)
-    cases = [(torch.randn(6, 4, generator=g, dtype=torch.float64) * 2, torch.tensor([0, 3, 1, 1, 2, 0])),
-             (torch.tensor([[800., 0., -5.], [1., 2., 3.], [-900., 750., 0.], [0., 0., 0.], [20., 710., 5.]],
-                          dtype=torch.float64), torch.tensor([2, 0, 2, 1, 0]))]
-    hints = dict(factor="the loss is the mean over the N rows, so every row of the gradient carries 1/N: divide by "
-                        "len(logits)",
-                 sign="probabilities minus the one-hot truth: P - Y, not Y - P",
-                 nan="a naive softmax, exp(z) / exp(z).sum(), overflows for large logits: torch.softmax(logits, 1) "
-                     "subtracts the largest logit first",
-                 shape="one gradient per logit: the result has the shape of logits, (N, C)",
-                 raised="the softmax of each row, then 1 taken off each row's probability at its label")
-    typical = [(lambda z, y: z.softmax(1) / len(z), "forgets to subtract the one-hot truth Y",
-                "the gradient is (P - Y) / N: Y is 1 at each row's label, so take 1 off each row's probability there"),
-               (_all_columns, "takes 1 off every row at every label's column (`d[:, y] -= 1`)",
-                "index one (row, label) pair per row: the row numbers and the labels, side by side")]
-    return check_fn(fn, cases, _ce_grad, 'my_softmax_ce_backward', hints, typical=typical)
+# %% ../nbs/08_mlp.ipynb #59e28f6e
+def _ce_cases():
+    "(logits, y) in float64: labels that miss some classes, a batch of one, ten classes"
+    g = torch.Generator().manual_seed(12)
+    def r(*s): return torch.randn(*s, generator=g, dtype=torch.float64) * 2
+    return [(r(5, 4), torch.tensor([0, 0, 2, 2, 0])), (r(1, 3), torch.tensor([2])),
+            (r(8, 10), torch.randint(0, 10, (8,), generator=g))]
+
+_CE_STEPS = ('logprobs', 'probs', 'inv', 'sums', 'counts', 'logits')
+
+def _ce_steps(logits, y):
+    "The exercise's forward pass, step by step: its intermediate tensors by name (and the loss)"
+    s = dict(logits=logits)
+    s['maxes'] = logits.max(1, keepdim=True).values
+    s['counts'] = (logits - s['maxes']).exp()
+    s['sums'] = s['counts'].sum(1, keepdim=True)
+    s['inv'] = s['sums'] ** -1
+    s['probs'] = s['counts'] * s['inv']
+    s['logprobs'] = s['probs'].log()
+    return s, -s['logprobs'][torch.arange(len(logits)), y].mean()
+
+def _ce_step_grads(logits, y):
+    "The gradient of the loss with respect to each step of `_ce_steps`, from autograd"
+    s, loss = _ce_steps(logits.clone().requires_grad_(), y)
+    for t in s.values(): t.retain_grad()
+    loss.backward()
+    return {k: s[k].grad for k in _CE_STEPS}
+
+def check_ce_steps(fn):
+    "Check `fn(logits, y)`: the gradients of the mean cross-entropy with respect to each atomic step, against autograd"
+    hints = dict(shape="each gradient has the shape of its variable: (N, 1) for inv and sums, (N, C) for the others",
+                 sign="mind the signs: the loss is minus the mean, and the derivative of s**-1 is -s**-2",
+                 factor="the loss is the mean over the N rows: every row's gradient carries 1/N",
+                 raised="work on whole tensors; a sum over the columns that keeps its shape (N, 1) is .sum(1, keepdim=True)",
+                 type="return the six gradients in order: dlogprobs, dprobs, dinv, dsums, dcounts, dlogits")
+    def mistakes(logits, y):
+        s, _ = _ce_steps(logits, y); d = _ce_step_grads(logits, y); N = len(logits)
+        onehot = torch.zeros_like(logits); onehot[torch.arange(N), y] = 1
+        return {'logprobs': [(-onehot, "the loss is the *mean* over the rows: each picked log-probability gets -1/N"),
+                             (-(onehot.sum(0) > 0).to(logits.dtype).expand_as(logits) / N,
+                              "`d[:, y]` picks every row at every label's column: index one (row, label) pair per row, "
+                              "d[torch.arange(N), y]")],
+                'probs': [(d['logprobs'] * s['probs'], "the derivative of log p is 1/p: divide by probs")],
+                'inv': [(s['counts'] * d['probs'], "inv has shape (N, 1) and was broadcast across the C columns: sum "
+                                                   "its gradient over them, .sum(1, keepdim=True)")],
+                'sums': [(-d['inv'] * s['sums'] ** -1, "the derivative of s**-1 is -s**-2"),
+                         (d['inv'] * s['sums'] ** -2, "the derivative of s**-1 is -s**-2: mind the sign")],
+                'counts': [(s['inv'] * d['probs'], "counts is used twice, in probs and in sums: add what the sums "
+                                                   "send back (dsums, broadcast across the columns) to what probs does")],
+                'logits': [(d['counts'], "the derivative of exp is exp itself: multiply dcounts by counts")]}
+    return check_grad_cases(fn, _ce_cases(), _ce_step_grads, _CE_STEPS, '`my_ce_steps_backward`', hints, mistakes)

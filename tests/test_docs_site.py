@@ -122,9 +122,10 @@ def test_no_widget_left_for_the_page(site):
     assert not bad, f"pages that embed a Jupyter widget view (blank without a kernel): {bad}"
 
 # ---- in the browser ----------------------------------------------------------------------------------------------
-def _open(browser, server, mathjax, name):
-    "A page showing `name`, with its requests routed; returns it and the log of its errors and refused requests"
-    page = browser.new_page(viewport={'width': 1280, 'height': 900})
+def _open(browser, server, mathjax, name, **device):
+    """A page showing `name`, with its requests routed; returns it and the log of its errors and refused requests.
+    `device`: Playwright's options for the page (viewport, has_touch, ...), by default a 1280 × 900 desktop"""
+    page = browser.new_page(**(device or {'viewport': {'width': 1280, 'height': 900}}))
     page.set_default_timeout(30_000)
     log = {'aborted': [], 'errors': [], 'bad': []}
     def route(r):

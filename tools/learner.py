@@ -227,8 +227,10 @@ def run(nb, where):
     nbclient.NotebookClient(nbn, timeout=600, kernel_name='python3', resources={'metadata': {'path': str(where)}},
                             store_widget_state=True).execute()
     nb = json.loads(nbformat.writes(nbn))
+    in_solutions = False
     for c in nb['cells']:
         c.pop('attachments', None)
+        if c['cell_type'] == 'markdown' and SOLUTIONS.match(src(c)): in_solutions = True
         if c['cell_type'] != 'code': continue
         c['execution_count'] = None
         c['metadata'].pop('execution', None)
@@ -236,6 +238,10 @@ def run(nb, where):
             if 'execution_count' in o: o['execution_count'] = None
             if o['output_type'] == 'error' or o.get('name') == 'stderr':
                 raise RuntimeError(f"{where}: a learner would see {o['output_type']}: {o.get('ename', '')} {o.get('text', '')[:300]}")
+        # a solution, run in the learner's notebook (its own classes, the library's checkers), must be called correct
+        shown = ''.join(''.join(o.get('data', {}).get('text/plain', '')) for o in c['outputs'])
+        if in_solutions and not re.search(r'^correct\b', shown, re.M):
+            raise RuntimeError(f"{where}: in the learner's notebook, solution {src(c).splitlines()[0]!r} gets {shown[-300:]!r}")
     return nb
 
 def sources(nb): return [(c['cell_type'], src(c), json.dumps(c['metadata'], sort_keys=True)) for c in nb['cells']]
@@ -248,7 +254,10 @@ def build(names=None, execute=True):
         nb, problems = learner_notebook(p)
         for pr in problems: print(f"{p.name}: {pr}"); bad += 1
         if problems: continue
-        if execute: nb = run(nb, COURSE)
+        if execute:
+            try: nb = run(nb, COURSE)
+            except Exception as e:  # a cell that fails, or a solution the learner's notebook calls wrong
+                print(f"{p.name}: {str(e)[-1500:]}"); bad += 1; continue
         (COURSE / p.name).write_text(dump(nb), encoding='utf-8')
         print(f"wrote course/{p.name}: {len(nb['cells'])} cells")
     return 1 if bad else 0
@@ -336,7 +345,8 @@ def audit(path, checkers):
                 elif f == 'warn' and re.search(r'Deprecat', seg): add('deprecation shim', i, seg)
         if re.search(r'DeprecationWarning|deprecated alias', s) and not any(k == 'deprecation shim' and j == i for k, j, _ in found):
             add('deprecation shim', i, next(l for l in s.splitlines() if re.search(r'Deprecat|deprecated', l)))
-        if section == 'Exercises': ex_code.append(i)
+        only_imports = t is not None and t.body and all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in t.body)
+        if section == 'Exercises' and not only_imports: ex_code.append(i)  # the checkers' import line is no exercise
     extra = len(ex_code) - exercises
     if extra > 0: add(f'Exercises section: {len(ex_code)} code cells for {exercises} exercises', ex_code[-1], f'{extra} more code cells than exercises')
     return found
@@ -347,7 +357,8 @@ def check(paths):
         found = audit(p, checkers)
         total += len(found)
         kinds = Counter(k for k, _, _ in found)
-        print(f"{Path(p).relative_to(REPO) if Path(p).is_absolute() else p}: {len(found)}" +
+        p = Path(p)
+        print(f"{p.relative_to(REPO) if p.is_relative_to(REPO) else p}: {len(found)}" +
               (' (' + ', '.join(f"{k} {n}" for k, n in kinds.most_common()) + ')' if found else ''))
         for k, i, what in found[:200]: print(f"    cell {i:3}  {k}: {what}")
     print(f"learner's notebooks: {total} things of the workshop in {len(paths)} notebooks")

@@ -5,7 +5,9 @@
 A mutant is a one-line bug a person could write: a flipped sign, a missing factor, an off-by-one, a wrong axis. For
 each: the line is changed in its notebook's export cell (in a scratch copy of the repository, never in this one),
 `nbdev_export` writes the package, then the notebook runs top to bottom (`nbdev_test`) and, if it passes, the
-pytest files that cover its module (browser tests aside). A mutant is caught ("killed") when any of them fails.
+pytest files that cover its module (browser tests aside). A mutant of a package file that no notebook exports
+(FitPlot's JavaScript, nnscratch/fitplot.js) is planted in that file, and only its pytest files run (for the
+JavaScript, a test in Chromium on a blank page). A mutant is caught ("killed") when any of them fails.
 Prints one line per mutant and the kill rate with the survivors; exits 1 if any survived. `--list` only checks that
 every mutant's line is found exactly once in the export cells of its notebook.
 """
@@ -15,7 +17,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 # (notebook, the line as it is, the line with the bug, what the bug is). The line is matched after stripping
-# indentation, and must occur exactly once in the notebook's exported cells.
+# indentation, and must occur exactly once in the notebook's exported cells. In place of a notebook, a package file
+# that no notebook exports (its path, e.g. 'nnscratch/fitplot.js'): the line must occur exactly once in the file.
 MUTANTS = [
     ('00a_checks', "ok = (isinstance(v, numbers.Real) and not isinstance(v, bool)) or (torch.is_tensor(v) and v.numel() == 1)",
      "ok = isinstance(v, numbers.Real) or (torch.is_tensor(v) and v.numel() == 1)", 'bool accepted as a number'),
@@ -39,6 +42,25 @@ MUTANTS = [
     ('00c_fitplot', "self.received += 1", "pass", 'updates received not counted'),
     ('00c_fitplot', "return loss.item(), {k: 0. if p.grad is None else p.grad.item() for k, p in ps.items()}",
      "return loss.item(), {k: 0. if p.grad is None else -p.grad.item() for k, p in ps.items()}", 'gradient sign flipped'),
+    # FitPlot's JavaScript: the gradients and the steps of the kernel-free plot (the docs site)
+    ('nnscratch/fitplot.js', "mae: (preds, ys) => preds.map((v, i) => Math.sign(v - ys[i]) / ys.length),",
+     "mae: (preds, ys) => preds.map((v, i) => Math.sign(ys[i] - v) / ys.length),", 'browser gradient: MAE sign flipped'),
+    ('nnscratch/fitplot.js', "mae: (preds, ys) => preds.map((v, i) => Math.sign(v - ys[i]) / ys.length),",
+     "mae: (preds, ys) => preds.map((v, i) => (v - ys[i] < 0 ? -1 : 1) / ys.length),",
+     'browser gradient: sign(0) = 1 at a prediction on a data point'),
+    ('nnscratch/fitplot.js', "mae: (preds, ys) => preds.map((v, i) => Math.sign(v - ys[i]) / ys.length),",
+     "mae: (preds, ys) => preds.map((v, i) => Math.sign(v - ys[i])),", 'browser gradient: MAE without the 1/N'),
+    ('nnscratch/fitplot.js', "for (let i = 0; i < p.length; i += 2) { const on = p[i] * x + p[i + 1] > 0 ? 1 : 0; g.push(on * x, on); }",
+     "for (let i = 0; i < p.length; i += 2) { const on = p[i] * x + p[i + 1] >= 0 ? 1 : 0; g.push(on * x, on); }",
+     'browser gradient: ReLU slope 1 at its bend (>= instead of >)'),
+    ('nnscratch/fitplot.js', "quad: (p, x) => [x * x, x, 1],", "quad: (p, x) => [x * x, x, x],",
+     "browser gradient: the quadratic's c gets x, not 1"),
+    ('nnscratch/fitplot.js', "const p = params(), lr = st.lr, g = at(p).grads, next = p.map((v, i) => v - lr * g[i]), loss = at(next).loss;",
+     "const p = params(), lr = st.lr, g = at(p).grads, next = p.map((v, i) => v + lr * g[i]), loss = at(next).loss;",
+     'browser Step goes uphill'),
+    ('nnscratch/fitplot.js', "if (Number.isFinite(loss) && next.every(Number.isFinite)) { st.values = named(next); refresh(); }",
+     "if (next.every(Number.isFinite)) { st.values = named(next); refresh(); }",
+     'browser Step takes a step to an infinite loss (checks the values only)'),
     ('00e_exercises', "if want.abs().max() > atol and torch.allclose(got, -want, rtol, atol):",
      "if want.abs().max() > atol and torch.allclose(got, want, rtol, atol):", 'checker: a flipped sign never named'),
     ('00e_exercises', "if abs(r - 1) < 1e-3 or abs(r) < 1e-9 or not torch.allclose(got, r * want, rtol, atol): return None",
@@ -152,6 +174,15 @@ MUTANTS = [
      'history_table shows the wrong epochs'),
     ('08_mlp', 'if not math.isfinite(g.sum()) and not torch.isfinite(g).all():',
      'if not math.isfinite(g.sum()):', 'an overflowing sum of finite gradients taken for NaN'),
+    ('08_mlp', 'for i, args in enumerate(cases, 1):', 'for i, args in enumerate(cases[:1], 1):',
+     'check_grad_cases: only the first case'),
+    ('08_mlp', 'if moved: return wrong(f"{what} changed its input number {\', \'.join(moved)} in place ({case})", rows,',
+     'if False: return wrong(f"{what} changed its input number {\', \'.join(moved)} in place ({case})", rows,',
+     'check_grad_cases: inputs changed in place go unnoticed'),
+    ('08_mlp', 'if e is None and t.shape == value.shape and torch.allclose(t, value.to(torch.float64), rtol, atol):',
+     'if e is None:', "check_grad_cases: a known mistake's hint without the numbers showing it"),
+    ('08_mlp', 'return [(x, r(5, 4), 0.1), (r(1, 3), r(1, 3), 0.25), (r(3, 7), r(3, 7), 0.02)]',
+     'return [(x, r(5, 4), 0.1), (r(1, 3), r(1, 3), 0.1), (r(3, 7), r(3, 7), 0.1)]', 'LeakyReLU checker: one slope only'),
     # lesson 9, normalization
     ('09_norm', 'self.running_var.mul_(1-m).add_(m*var*N/(N-1))',
      'self.running_var.mul_(1-m).add_(m*var)', 'running variance biased, unlike torch'),
@@ -164,6 +195,11 @@ MUTANTS = [
      'mean, var = x.mean(1, keepdim=True), x.var(1, keepdim=True)', 'LayerNorm: unbiased variance'),
     ('09_norm', "h, best = hist[-1], min(hist, key=lambda e: e['valid_loss'])",
      "h, best = hist[-1], max(hist, key=lambda e: e['valid_loss'])", 'runs_table reports the worst epoch as the best'),
+    ('09_norm', "[(8, 3, 2., 1., 1e-5), (2, 5, .5, -1., .1), (6, 6, 1., 0., 1e-3), (16, 4, .3, 2., 1.)]]",
+     "[(8, 3, 2., 1., 1e-5), (2, 5, .5, -1., 1e-5), (6, 6, 1., 0., 1e-5), (16, 4, .3, 2., 1e-5)]]",
+     'BatchNorm steps checker: one eps only'),
+    ('09_norm', "return [(r(4, 6)*2 + 1, r(6), 1e-3), (r(1, 5)*.3, r(5), .5), (r(7, 3)*torch.tensor([[.1], [1.], [3.], [.5], [2.], [1.], [4.]]) - 1, r(3), 1e-8)]",
+     "return [(r(4, 6)*2 + 1, r(6), 1e-3)]", 'RMSNorm checker: one case'),
     # lesson 10, dropout
     ('10_dropout', 'if keep is None: keep = torch.rand(x.shape, generator=self.generator, device=x.device) >= self.p',
      'if keep is None: keep = torch.rand(x.shape, generator=self.generator, device=x.device) < self.p',
@@ -204,6 +240,7 @@ TESTS = {
     '08_mlp': ['tests/test_backprop.py', 'tests/test_tricks.py'],
     '09_norm': ['tests/test_tricks.py'], '10_dropout': ['tests/test_tricks.py'], '11_optim': ['tests/test_tricks.py'],
     '12_handoff': ['tests/test_tricks.py'],
+    'nnscratch/fitplot.js': ['tests/test_descent_twins.py'],  # Chromium on a blank page: seconds, not a Jupyter server
 }
 
 def export_lines(nb):
@@ -214,6 +251,16 @@ def export_lines(nb):
         if c['cell_type'] != 'code' or not src.lstrip().startswith('#| export'): continue
         out += [(i, j, l.strip()) for j, l in enumerate(src.split('\n'))]
     return out
+
+def is_file(name): return '/' in name  # a package file's path, not a notebook's name
+
+def plant_file(text, line, bug):
+    "`text` (a file's) with `line` replaced by `bug`, keeping the indentation; error if not found once"
+    lines = text.split('\n')
+    hits = [j for j, l in enumerate(lines) if l.strip() == line.strip()]
+    if len(hits) != 1: raise LookupError(f"found {len(hits)} times in the file: {line!r}")
+    lines[hits[0]] = lines[hits[0]][:len(lines[hits[0]]) - len(lines[hits[0]].lstrip())] + bug.strip()
+    return '\n'.join(lines)
 
 def plant(nb, line, bug):
     "A copy of notebook `nb` (a dict) with `line` replaced by `bug`, keeping the indentation; error if not found once"
@@ -243,14 +290,15 @@ def main(argv=None):
     ap.add_argument('--keep', help='scratch folder to use and keep (default: a temporary one, removed)')
     a = ap.parse_args(argv)
     todo = [m for m in MUTANTS if not a.only or a.only in m[0] or a.only in m[3]]
-    nbs = {name: json.loads((REPO / 'nbs' / f'{name}.ipynb').read_text(encoding='utf-8')) for name in {m[0] for m in todo}}
+    nbs = {name: (REPO / name).read_text(encoding='utf-8') if is_file(name) else
+           json.loads((REPO / 'nbs' / f'{name}.ipynb').read_text(encoding='utf-8')) for name in {m[0] for m in todo}}
     bad = []
     for name, line, bug, why in todo:
-        try: plant(nbs[name], line, bug)
+        try: (plant_file if is_file(name) else plant)(nbs[name], line, bug)
         except LookupError as e: bad.append(f"{name}: {why}: {e}")
         if name not in TESTS: bad.append(f"{name}: no pytest files listed in TESTS")
     if bad: print('mutants that do not apply:\n  ' + '\n  '.join(sorted(set(bad)))); return 1
-    if a.list: print(f"{len(todo)} mutants over {len(nbs)} notebooks, each applies once"); return 0
+    if a.list: print(f"{len(todo)} mutants over {len(nbs)} notebooks and files, each applies once"); return 0
     tmp = Path(a.keep or tempfile.mkdtemp(prefix='nnscratch-mutants-'))
     if tmp.exists(): shutil.rmtree(tmp)
     scratch_copy(tmp)
@@ -259,19 +307,22 @@ def main(argv=None):
     survivors, t_all = [], time.monotonic()
     try:
         for k, (name, line, bug, why) in enumerate(todo, 1):
-            path, t0 = tmp / 'nbs' / f'{name}.ipynb', time.monotonic()
-            path.write_text(json.dumps(plant(nbs[name], line, bug), indent=1, ensure_ascii=False), encoding='utf-8')
+            path, t0 = (tmp / name if is_file(name) else tmp / 'nbs' / f'{name}.ipynb'), time.monotonic()
+            original = nbs[name] if is_file(name) else json.dumps(nbs[name], indent=1, ensure_ascii=False)
+            path.write_text(plant_file(nbs[name], line, bug) if is_file(name) else
+                            json.dumps(plant(nbs[name], line, bug), indent=1, ensure_ascii=False), encoding='utf-8')
             try:
-                ok, out = run(['nbdev_export'], tmp, env)
-                if not ok: raise RuntimeError(f"nbdev_export failed on mutant {k}:\n{out}")
-                passed, _ = run(['nbdev_test', '--path', f'nbs/{name}.ipynb'], tmp, env)
-                by = 'notebook'
+                passed, by = True, 'notebook'
+                if not is_file(name):
+                    ok, out = run(['nbdev_export'], tmp, env)
+                    if not ok: raise RuntimeError(f"nbdev_export failed on mutant {k}:\n{out}")
+                    passed, _ = run(['nbdev_test', '--path', f'nbs/{name}.ipynb'], tmp, env)
                 if passed:
                     pytest = [sys.executable, '-m', 'pytest', '-x', '-q', '-p', 'no:cacheprovider', *TESTS[name]]
                     if TESTS[name]: passed, _ = run(pytest, tmp, env)
                     by = 'pytest'
             finally:
-                path.write_text(json.dumps(nbs[name], indent=1, ensure_ascii=False), encoding='utf-8')
+                path.write_text(original, encoding='utf-8')
             print(f"{'SURVIVED' if passed else 'killed':8} {f'by {by}' if not passed else '':12} {name:12} {why} "
                   f"({time.monotonic() - t0:.0f} s)", flush=True)
             if passed: survivors.append(f"{name}: {why}: {line.strip()} -> {bug.strip()}")
