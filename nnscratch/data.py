@@ -4,16 +4,17 @@
 
 # %% auto #0
 __all__ = ['show_digits', 'split', 'norm_stats', 'read_idx', 'MNIST_URL', 'MNIST_FILES', 'digits', 'normalize', 'digits_data',
-           'batches', 'write_idx', 'md5', 'fetch', 'mnist', 'check_normalize', 'check_batches']
+           'batches', 'write_idx', 'md5', 'fetch', 'mnist', 'check_stream_stats', 'check_batches',
+           'check_stratified_split']
 
 # %% ../nbs/06_data.ipynb #6fd7afd9
-import gzip, hashlib, os, struct, urllib.request, urllib.error
+import gzip, hashlib, math, os, struct, urllib.request, urllib.error
 from functools import wraps
 from pathlib import Path
 import numpy as np
 import torch
 from .checks import check_count, check_real, validated
-from .exercises import attempt, as_tensor, compare, correct, same, wrong
+from .exercises import attempt, as_tensor, checker, compare, correct, same, wrong, _brief
 
 # %% ../nbs/06_data.ipynb #f58b25a9
 def digits(dtype=torch.float32):
@@ -195,112 +196,222 @@ def _mismatch(imgs, labels, path):
     "The error `mnist` raises when images and labels do not agree in number"
     return ValueError(f"mnist: {len(imgs)} images but {len(labels)} labels in {path}")
 
-# %% ../nbs/06_data.ipynb #x455a7ae
-def _norm_case():
-    "Training and validation splits, columns of different means and scales; the last column is constant in training"
+# %% ../nbs/06_data.ipynb #c1abdd58
+def _stream_cases():
+    "Lists of batches (float64) whose columns differ in mean and scale: unequal batches, a batch of 1, one batch"
     g = torch.Generator().manual_seed(6)
     scale, shift = torch.tensor([1., 3., 0.5, 2., 1.]), torch.tensor([0., 5., -2., 10., 7.])
-    Xt = torch.randn(12, 5, generator=g, dtype=torch.float64) * scale + shift
-    Xv = torch.randn(6, 5, generator=g, dtype=torch.float64) * scale + shift + 0.5
-    Xt[:, 4] = 7.
-    return Xt, Xv
+    X1 = torch.randn(13, 5, generator=g, dtype=torch.float64) * scale + shift
+    X1[:, 4] = 7.   # a pixel that never changes
+    X2 = torch.randn(7, 3, generator=g, dtype=torch.float64) * 4 + 2
+    X3 = torch.randn(6, 2, generator=g, dtype=torch.float64) - 3
+    return [list(X1.split(4)), list(X2.split(3)), [X3]]
 
-# %% ../nbs/06_data.ipynb #x58cf990
-def _stats(X):
-    "Per-column mean and the shared std of the centred values, as `norm_stats` computes them"
-    m = X.mean(0); return m, (X - m).std()
+def _stats_of(parts):
+    "The mean of each column and one std of all the centred values, as `norm_stats` computes them"
+    X = torch.cat(parts); m = X.mean(0); return m, (X - m).std()
 
-def _with(stats, *Xs): return [(X - stats[0]) / stats[1] for X in Xs]
+class _Reader:
+    "The batches of `parts` one at a time; with `reuse`, each is overwritten (NaN) when the next is read, as a reader's buffer"
+    def __init__(self, parts, reuse=True): self.parts, self.reuse, self.i, self.last = [p.clone() for p in parts], reuse, 0, None
+    def __iter__(self): return self
+    def __next__(self):
+        if self.i >= len(self.parts): raise StopIteration
+        if self.reuse and self.last is not None: self.last.fill_(math.nan)
+        self.last, self.i = self.parts[self.i].clone(), self.i + 1
+        return self.last
 
-_NORM_MISTAKES = [  # (test on the answer's (train, valid), what went wrong, hint)
-    (lambda t, v, Xt, Xv: same(v, *_with(_stats(Xv), Xv)),
-     "the validation split was normalized with its own mean and std",
-     "compute the mean and std on X_train only and use those same numbers for X_valid: the validation split stands "
-     "for data that arrives after training"),
-    (lambda t, v, Xt, Xv: same(v, _with(_stats(torch.cat([Xt, Xv])), Xv)[0]),
-     "the statistics came from both splits together",
-     "compute the mean and std on X_train only: statistics of all the data leak the validation split into training"),
-    (lambda t, v, Xt, Xv: same(t, Xt) or same(v, Xv), "a split came back unchanged",
-     "normalize both splits: subtract the training mean, then divide by the training std"),
-    (lambda t, v, Xt, Xv: same(t, Xt - Xt.mean(0)),
-     "the inputs were centred but not divided by the standard deviation",
-     "after subtracting the mean, divide by std = (X_train - mean).std()"),
-    (lambda t, v, Xt, Xv: same(t.mean(1), torch.zeros(len(t))),
-     "every row (a picture) was centred on its own mean",
-     "each column (a pixel) needs its own mean over the training pictures: X_train.mean(0), down the rows"),
-    (lambda t, v, Xt, Xv: not torch.isfinite(t).all(),
-     "some values are NaN or infinite: each column was divided by its own standard deviation, and a pixel that is "
-     "the same in every training picture has std 0",
-     "divide by one std shared by all pixels: (X_train - mean).std()"),
-    (lambda t, v, Xt, Xv: same(t, (Xt - Xt.mean(0)) / Xt.std()),
-     "the std is X_train.std(), the spread of the raw values around their overall mean",
-     "take the std of the centred values, (X_train - mean).std(): each pixel's spread around its own mean"),
+_STREAM_MISTAKES = [  # (0 for the mean or 1 for the std, what the mistake gives for a list of batches, what went wrong, hint)
+    (0, lambda ps: torch.stack([p.mean(0) for p in ps]).mean(0),
+     "the mean is the average of the batches' means, which counts the small last batch as much as a full one",
+     "add up the rows and count them as they come: mean = (sum of all rows) / (number of rows)"),
+    (1, lambda ps: ((torch.cat(ps) - _stats_of(ps)[0])**2).mean().sqrt(),
+     "the std divides by the number of values, N·D; the lesson's std (torch's default) divides by N·D - 1",
+     "std² = (sum of the squared centred values) / (N·D - 1), with N rows of D columns"),
+    (1, lambda ps: torch.cat(ps).std(),
+     "the std is the spread of the raw values around their overall mean, not of each column around its own mean",
+     "per column, the sum of (x - mean)² is Σx² - N·mean²: keep Σx and Σx² per column, then add over the columns"),
+    (1, lambda ps: _stats_of(ps)[1]**2, "the std is squared: that is the variance", "take the square root at the end"),
+    (1, lambda ps: torch.stack([(p - p.mean(0)).std() for p in ps]).mean(),
+     "the std is the average of the batches' stds",
+     "keep running sums of x and of x² per column as the batches come, and compute the std once, at the end"),
 ]
 
-def check_normalize(fn):
-    "Check `fn(X_train, X_valid)`, which should return both splits normalized with the training split's statistics"
-    if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200])
-    Xt, Xv = _norm_case()
-    out, err = attempt(fn, Xt.clone(), Xv.clone(), what='`my_normalize`')
-    if err: return wrong(err, hint="X_train.mean(0) is one mean per column, shape (5,), and broadcasts over the rows "
-                                   "of both splits; X_train.mean(1) is one per row of X_train and fits neither")
-    if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        what = 'None (is a `return` missing?)' if out is None else f"a {type(out).__name__}"
-        return wrong(f"`my_normalize` returned {what}; expected a pair (train, valid)",
-                     hint="return both normalized splits, as a pair: the training split first")
-    (t, err1), (v, err2) = as_tensor(out[0], 'its train split'), as_tensor(out[1], 'its valid split')
-    if err1 or err2:
-        return wrong(f"`my_normalize` returned a pair, but {err1 or err2}", hint="return both normalized splits, as a pair: the training split first")
-    rows, bad = [], None
-    for name, got, want in zip(('train', 'valid'), (t, v), _with(_stats(Xt), Xt, Xv)):
-        kind, row, text = compare(name, got, want)
-        rows.append(row); bad = bad or (kind and f"the {name} split: {text}")
-    if not bad: return correct(rows, "both splits normalized with the training split's statistics")
-    for test, what, hint in _NORM_MISTAKES:
-        if t.shape == Xt.shape and v.shape == Xv.shape and test(t, v, Xt, Xv): return wrong(what, rows, hint)
-    return wrong(bad, rows)
+@checker
+def check_stream_stats(fn):
+    "Check `fn(batches)`: the mean of each column and one shared std, read in one pass over a generator of batches"
+    if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {_brief(fn)}"[:200])
+    rows, cases = [], _stream_cases()
+    for i, parts in enumerate(cases, 1):
+        case = f"case {i}: batches of {[len(p) for p in parts]} rows, {parts[0].shape[1]} columns"
+        out, err = attempt(fn, _Reader(parts), what='`my_norm_stats`')
+        if err: return wrong(f"{err} ({case})", rows, "loop over the batches once, updating running sums")
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            what = 'None (is a `return` missing?)' if out is None else f"a {type(out).__name__}"
+            return wrong(f"`my_norm_stats` returned {what}; expected a pair (mean, std) ({case})", rows,
+                         "return the mean of each column and the one shared std, as a pair")
+        (m, e1), (s, e2) = as_tensor(out[0], 'its mean'), as_tensor(out[1], 'its std')
+        if e1 or e2: return wrong(f"`my_norm_stats` returned a pair, but {e1 or e2} ({case})", rows)
+        want_m, want_s = _stats_of(parts)
+        km, rm, tm = compare(f"mean #{i}", m, want_m); ks, rs, ts = compare(f"std #{i}", s, want_s)
+        rows += [rm, rs]
+        if not (km or ks): continue
+        bad = f"{tm or ts} ({case})"
+        kept, err = attempt(fn, _Reader(parts, reuse=False))
+        if not err and same(kept, (want_m, want_s)):
+            return wrong(f"right only when the earlier batches stay as they were: the answer keeps the batches ({case})",
+                         rows, "each batch is overwritten when the next one arrives: use it at once, adding it to "
+                               "running sums (Σx and Σx² per column, and the number of rows)")
+        listed, err = attempt(fn, [p.clone() for p in parts])
+        if not err and same(listed, (want_m, want_s)):
+            return wrong(f"right on a list but wrong on a generator: the batches are read twice ({case})", rows,
+                         "a generator can be read only once: a second loop over it sees nothing. Keep running sums "
+                         "(Σx and Σx² per column, and the number of rows) in a single loop")
+        if ks and s.shape == (want_m.numel(),):
+            return wrong(f"the std has one value per column; the lesson's std is one number for all the centred values "
+                         f"({case})", rows, "add the columns' sums of squared deviations together, then divide once")
+        mine = [attempt(fn, _Reader(ps, reuse=False))[0] for ps in cases]
+        for part, test, what, hint in _STREAM_MISTAKES:
+            if all(isinstance(o, (tuple, list)) and len(o) == 2 and same(o[part], test(ps)) for o, ps in zip(mine, cases)):
+                return wrong(f"{what} ({case})", rows, hint)
+        return wrong(bad, rows, "the mean of each column is the sum of its values over the number of rows" if km else
+                                "per column, the sum of (x - mean)² is Σx² - N·mean²; the shared std divides the sum "
+                                "over all columns by N·D - 1")
+    return correct(rows, "the mean of each column and the shared std, in one pass")
 
-# %% ../nbs/06_data.ipynb #x0f68ebc
+# %% ../nbs/06_data.ipynb #8133915c
+def _batch_cases():
+    "(rows, bs, seed): a batch size that does not divide the rows, one that does, one larger than the data, batches of 1"
+    return [(10, 3, 0), (12, 4, 1), (5, 8, 2), (7, 1, 3)]
+
+def _numbered(n):
+    "X, y of `n` rows that give themselves away: row i of X is [2i, 2i+1], its label is i"
+    return torch.arange(2. * n).reshape(n, 2), torch.arange(n)
+
+def _read_batches(fn, n, bs, seed):
+    "The batches `fn` yields on `_numbered(n)` with a generator seeded `seed`: `(list, None)` or `(None, message)`"
+    X, y = _numbered(n)
+    gen, err = attempt(fn, X, y, bs, torch.Generator().manual_seed(seed), what='`my_batches`')
+    if err: return None, err
+    if gen is None: return None, "`my_batches` returned None: `yield` each pair inside the loop (a function with `yield` in it returns a generator)"
+    out, err = attempt(list, gen, what='`my_batches`')
+    if err: return None, err
+    for b in out:
+        if not (isinstance(b, (tuple, list)) and len(b) == 2 and all(map(torch.is_tensor, b))):
+            return None, f"each batch should be a pair of tensors (X_batch, y_batch); one is a {type(b).__name__}"
+        if not (b[0].ndim == 2 and b[0].shape[1] == 2 and b[1].ndim == 1 and len(b[0]) == len(b[1])):
+            return None, (f"each batch should be a pair (X_batch, y_batch): rows of X first, shape (k, 2) here, then their "
+                          f"k labels; one batch has shapes {tuple(b[0].shape)} and {tuple(b[1].shape)}")
+    return out, None
+
+@checker
 def check_batches(fn):
-    "Check `fn(X, y, bs)`, which should yield `(X_batch, y_batch)` pairs of `bs` rows in order, the last one smaller"
-    if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200])
+    "Check `fn(X, y, bs, generator)`: shuffled `(X_batch, y_batch)` pairs of `bs` rows, a last smaller batch left out"
+    if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {_brief(fn)}"[:200])
     rows = []
-    for n, bs in ((10, 3), (12, 4), (5, 8)):
-        X, y = torch.arange(2. * n).reshape(n, 2), torch.arange(n)
+    for n, bs, seed in _batch_cases():
         case = f"{n} rows, bs={bs}"
-        gen, err = attempt(fn, X.clone(), y.clone(), bs, what='`my_batches`')
-        if not err and gen is None:
-            return wrong(f"`my_batches` returned None ({case})", rows,
-                         "`yield` each pair inside the loop: a function with `yield` in it returns a generator")
-        out, err = (None, err) if err else attempt(list, gen, what='`my_batches`')
-        if err: return wrong(f"{err} ({case})", rows)
-        if not all(isinstance(b, (tuple, list)) and len(b) == 2 and all(map(torch.is_tensor, b)) for b in out):
-            return wrong(f"each batch should be a pair of tensors (X_batch, y_batch) ({case})", rows,
-                         "each item is a pair: a slice of X's rows and the same slice of y")
-        want = [min(bs, n - i) for i in range(0, n, bs)]
-        got = [len(xb) for xb, _ in out]
+        out, err = _read_batches(fn, n, bs, seed)
+        if err: return wrong(f"{err} ({case})", rows, "" if 'returned None' in err else "each item is a pair: some rows of "
+                             "X and the same rows of y" if 'pair' in err else "a for loop over the start of each full batch ends by itself")
+        want, got = [bs] * (n // bs), [len(xb) for xb, _ in out]
         rows.append(f"{case:<15} | batch sizes {got}, expected {want}")
         if 0 in got:
             return wrong(f"batch {got.index(0) + 1} is empty ({case})", rows,
-                         "the batches start at range(0, len(X), bs), which stops below len(X); a range that goes on to "
-                         "len(X) starts an empty batch when bs divides len(X)")
-        if got == want[:-1] and n % bs:
-            r = n % bs
-            return wrong(f"the last, smaller batch is missing: {n} rows in batches of {bs} make {len(want)} batches, "
-                         f"the last of {r} row{'s' * (r > 1)} ({case})", rows,
-                         "range(0, len(X), bs) starts a batch at every multiple of bs below len(X), also when fewer "
-                         "than bs rows remain; X[i:i+bs] then simply stops at the end")
-        if len(got) == len(want) and got != want:
-            k = next(i for i, (a, b) in enumerate(zip(got, want)) if a != b)
-            return wrong(f"batch {k + 1} has {got[k]} rows, expected {want[k]} ({case})", rows,
-                         "an off-by-one: X[i:i+bs] is exactly bs rows, i to i+bs-1, because a slice stops before "
-                         "its end")
+                         "a batch starts only where bs rows remain: range(0, len(X) - bs + 1, bs)")
+        if got == want + [n % bs]:
+            return wrong(f"the last batch, of {n % bs} row{'s' * (n % bs > 1)}, is still there: with drop_last it is left out "
+                         f"({case})", rows, "stop before fewer than bs rows remain: range(0, len(X) - bs + 1, bs)")
         if got != want:
-            return wrong(f"{len(got)} batches, expected {len(want)} ({case})", rows,
-                         "each batch starts bs rows after the previous one: range(0, len(X), bs)")
-        if not (torch.equal(torch.cat([xb for xb, _ in out]), X) and torch.equal(torch.cat([yb for _, yb in out]), y)):
-            pairs = all(torch.equal(xb[:, 0], 2. * yb) for xb, yb in out)
-            return wrong(("the rows are not in their original order" if pairs else
-                          "the labels of a batch do not belong to its rows") + f" ({case})", rows,
-                         "the same slice of X and of y, in their original order (no shuffling here)")
-    return correct(rows, "every row once, in order, the last batch smaller")
+            return wrong(f"batch sizes {got}, expected {want} ({case})", rows,
+                         f"every batch has bs rows, and there are len(X) // bs of them")
+        if not all(torch.equal(xb[:, 0], 2. * yb) for xb, yb in out):
+            return wrong(f"the labels of a batch do not belong to its rows ({case})", rows,
+                         "take the same indices from X and from y: j = idx[i:i+bs]; X[j], y[j]")
+        order = torch.cat([yb for _, yb in out]).tolist() if out else []
+        if len(set(order)) < len(order):
+            k = next(r for r in order if order.count(r) > 1)
+            return wrong(f"row {k} comes in two batches ({case})", rows,
+                         "shuffle the row indices once, then cut that order into batches, so each row comes once")
+        again, err = _read_batches(fn, n, bs, seed)
+        if err or [b[1].tolist() for b in again] != [b[1].tolist() for b in out]:
+            return wrong(f"two generators seeded alike gave different batches ({case})", rows,
+                         "shuffle with the generator you are given, torch.randperm(len(X), generator=generator), not "
+                         "with the global random numbers")
+        if len(order) >= 3:
+            other, err = _read_batches(fn, n, bs, seed + 100)
+            if not err and [b[1].tolist() for b in other] == [b[1].tolist() for b in out]:
+                what = "the rows come in their original order" if order == sorted(order) else "another seed gave the same batches"
+                return wrong(f"{what} ({case})", rows,
+                             "shuffle the rows with the generator: torch.randperm(len(X), generator=generator)")
+    return correct(rows, "shuffled with the generator, every batch of bs rows, the smaller last one left out")
+
+# %% ../nbs/06_data.ipynb #3bef9cde
+def _strat_cases():
+    "(labels, valid_pct, seed): unequal classes in a shuffled order, one class of a single row; labels 5 and 9 only"
+    g = torch.Generator().manual_seed(16)
+    y1 = torch.tensor([0] * 20 + [1] * 10 + [2] * 5 + [3] * 1)[torch.randperm(36, generator=g)]
+    y2 = torch.tensor([5] * 10 + [9] * 30)[torch.randperm(40, generator=g)]
+    return [(y1, 0.2, 0), (y2, 0.5, 1), (y1, 0.4, 7)]
+
+def _indices(x, what):
+    "`x` as a 1-d int64 tensor of row indices: `(tensor, None)` or `(None, message)`"
+    if torch.is_tensor(x) and x.dtype == torch.bool or getattr(getattr(x, 'dtype', None), 'kind', '') == 'b':
+        return None, f"{what} is a mask of True/False; expected the indices of its rows (torch.nonzero or torch.where make them)"
+    t, err = as_tensor(x, what)
+    if err: return None, err
+    if t.ndim != 1: return None, f"{what} has shape {tuple(t.shape)}; expected a 1-d list of row indices"
+    if not (t == t.round()).all(): return None, f"{what} holds numbers that are not whole: expected row indices"
+    return t.long(), None
+
+def _read_split(fn, y, pct, seed):
+    "What `fn` returns for one case, checked for shape: `((train, valid), None)` or `(None, message)`"
+    out, err = attempt(fn, y.clone(), pct, seed, what='`my_stratified_split`')
+    if err: return None, err
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        what = 'None (is a `return` missing?)' if out is None else _brief(out)
+        return None, f"`my_stratified_split` returned {what}; expected a pair (train_idx, valid_idx)"
+    (tr, e1), (va, e2) = _indices(out[0], 'train_idx'), _indices(out[1], 'valid_idx')
+    return (None, e1 or e2) if e1 or e2 else ((tr, va), None)
+
+@checker
+def check_stratified_split(fn):
+    "Check `fn(y, valid_pct, seed)`: row indices `(train_idx, valid_idx)`, each class split in the share `valid_pct`, at random"
+    if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {_brief(fn)}"[:200])
+    rows = []
+    for i, (y, pct, seed) in enumerate(_strat_cases(), 1):
+        case = f"case {i}: {len(y)} labels, valid_pct={pct}, seed={seed}"
+        out, err = _read_split(fn, y, pct, seed)
+        if err: return wrong(f"{err} ({case})", rows, "return two tensors of row indices: the training rows, then the validation rows")
+        tr, va = out
+        both = torch.cat([tr, va])
+        if ((both < 0) | (both >= len(y))).any():
+            return wrong(f"an index is outside 0..{len(y) - 1} ({case})", rows, "the indices number the rows of y")
+        counts = torch.bincount(both, minlength=len(y))
+        if (counts > 1).any():
+            k = int((counts > 1).nonzero()[0, 0])
+            where = "in both splits" if (tr == k).any() and (va == k).any() else "twice in one split"
+            return wrong(f"row {k} is {where} ({case})", rows, "each row goes to exactly one split")
+        if (counts == 0).any():
+            return wrong(f"row {int((counts == 0).nonzero()[0, 0])} is in neither split ({case})", rows,
+                         "every row goes to one of the splits: the rest of each class, after its validation rows, trains")
+        per = []
+        for c in torch.unique(y).tolist():
+            n_c, v_c = int((y == c).sum()), int((y[va] == c).sum())
+            per.append(f"{c}: {v_c} of {n_c}")
+            if abs(v_c - pct * n_c) >= 1:
+                rows.append(f"{case:<42} | valid rows per class {', '.join(per)}")
+                return wrong(f"class {c} has {v_c} of its {n_c} rows in the validation split, expected "
+                             f"{pct * n_c:g} rounded ({case})", rows,
+                             "split each class on its own: shuffle that class's rows, the first round(valid_pct * n) "
+                             "go to validation")
+        rows.append(f"{case:<42} | valid rows per class {', '.join(per)}")
+        again, err = _read_split(fn, y, pct, seed)
+        if err or not (torch.equal(again[0].sort()[0], tr.sort()[0]) and torch.equal(again[1].sort()[0], va.sort()[0])):
+            return wrong(f"the same seed gave two different splits ({case})", rows,
+                         "draw the random order from a generator seeded with `seed`: torch.Generator().manual_seed(seed)")
+        other, err = _read_split(fn, y, pct, seed + 1)
+        if not err and torch.equal(other[1].sort()[0], va.sort()[0]):
+            return wrong(f"seeds {seed} and {seed + 1} gave the same validation rows ({case})", rows,
+                         "pick each class's validation rows at random, with a generator seeded with `seed`")
+    return correct(rows, "every class split in the right share, at random, the same for the same seed")

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['train_logistic', 'show_weights', 'sigmoid', 'TensorLayer', 'softplus', 'SigmoidBCE', 'logistic_grads',
-           'binary_accuracy', 'check_stable_sigmoid', 'check_bce', 'check_bce_backward']
+           'binary_accuracy', 'check_weighted_bce', 'check_weighted_bce_backward', 'check_mse_backward']
 
 # %% ../nbs/07_logistic.ipynb #bb63f929
 import math, warnings
@@ -147,56 +147,98 @@ def _check_show_weights(w, title=None):
 
 show_weights = validated(show_weights, _check_show_weights)
 
-# %% ../nbs/07_logistic.ipynb #xf8ca157
-def _bce_cases():
-    "Scores and 0/1 targets in float64: moderate scores, then scores far beyond what exp can hold"
+# %% ../nbs/07_logistic.ipynb #c74c6bfc
+def _weighted_cases():
+    "Scores, 0/1 targets and a `pos_weight`, float64: moderate, huge, a batch of 1, a batch without a 9"
     g = torch.Generator().manual_seed(7)
-    z1 = torch.randn(5, generator=g, dtype=torch.float64) * 3
-    t1 = torch.tensor([1., 0., 0., 1., 1.], dtype=torch.float64)
-    z2 = torch.tensor([-800., -30., 0.5, 30., 800., 2.], dtype=torch.float64)
-    return [(z1, t1), (z2, torch.tensor([1., 0., 1., 0., 0., 1.], dtype=torch.float64))]
+    return [(torch.randn(5, generator=g, dtype=torch.float64) * 3, torch.tensor([1., 0., 0., 1., 1.], dtype=torch.float64), 3.),
+            (torch.tensor([-800., -30., 0.5, 30., 800., 2.], dtype=torch.float64),
+             torch.tensor([1., 0., 1., 0., 0., 1.], dtype=torch.float64), 9.),
+            (torch.tensor([-1.5], dtype=torch.float64), torch.tensor([1.], dtype=torch.float64), 0.5),
+            (torch.randn(7, generator=g, dtype=torch.float64) * 2, torch.zeros(7, dtype=torch.float64), 4.)]
 
-# %% ../nbs/07_logistic.ipynb #xf6c3ff2
-def check_stable_sigmoid(fn):
-    "Check `fn(z)`, the sigmoid of `z`, on moderate scores and on scores as large as ±1000"
-    g = torch.Generator().manual_seed(8)
-    cases = [(torch.randn(3, 4, generator=g, dtype=torch.float64) * 4,),
-             (torch.tensor([-1000., -40., -1., 0., 1., 40., 1000.], dtype=torch.float64),)]
-    hints = dict(nan="exp(z) / (1 + exp(z)) is inf / inf = NaN once exp(z) overflows (z > 709 in float64): divide "
-                     "numerator and denominator by exp(z), so that only exp(-z) appears: its overflow gives 1 / inf = 0, "
-                     "the right limit",
-                 raised="work on the whole tensor with torch.exp, not math.exp, which takes one number")
-    typical = [(lambda z: 1 / (1 + torch.exp(z)), "computes σ(-z) = 1 - σ(z)",
-                "the minus sign in exp(-z) is missing")]
-    return check_fn(fn, cases, torch.sigmoid, 'my_sigmoid', hints, typical=typical)
+# %% ../nbs/07_logistic.ipynb #2cfdc03c
+def _weighted_bce(z, t, pos_weight):
+    "The weighted log loss, from PyTorch"
+    return F.binary_cross_entropy_with_logits(z, t, pos_weight=torch.tensor(pos_weight, dtype=z.dtype))
 
-# %% ../nbs/07_logistic.ipynb #x159000a
-def check_bce(fn):
-    "Check `fn(z, t)`, the mean binary cross-entropy of sigmoid(`z`) against targets `t`, also for huge scores"
-    hints = dict(nan="log(p) of a p that rounded to 0 (or log(1 - p) of a p that rounded to 1) is -inf: write the "
-                     "loss in terms of the score z, as the lesson did, with a softplus that cannot overflow",
-                 factor="the loss of a batch is the mean over its N pictures, not the sum",
-                 sign="cross-entropy is minus the log of the probability given to the truth: it is never negative",
-                 raised="work with tensor operations: torch.log1p, torch.exp, z.clamp_min(0), z.abs()")
-    return check_fn(fn, _bce_cases(), F.binary_cross_entropy_with_logits, 'my_bce', hints)
+def check_weighted_bce(fn):
+    "Check `fn(z, t, pos_weight)`, the mean log loss of sigmoid(`z`) against `t`, the 9s' term weighed by `pos_weight`"
+    hints = dict(nan="log(p) of a p that rounded to 0 (or log(1 - p) of a p that rounded to 1) is -inf: compute from "
+                     "the score, with -log p = softplus(-z) and -log(1 - p) = softplus(z), which cannot overflow",
+                 sign="a log loss is minus the log of the probability given to the truth: it is never negative",
+                 raised="work with tensor operations (softplus, torch.log1p, torch.exp); `pos_weight` is a plain number",
+                 values="work out one picture by hand: a 9 (t = 1) costs pos_weight * softplus(-z), any other digit "
+                        "softplus(z); the loss is their mean")
+    sp = lambda z: z.clamp_min(0) + torch.log1p(torch.exp(-z.abs()))
+    typical = [(lambda z, t, w: (w * (1 - t) * sp(z) + t * sp(-z)).mean(), "puts `pos_weight` on the other digits' term",
+                "pos_weight weighs the loss of the 9s, the pictures with t = 1: the term t log p"),
+               (lambda z, t, w: w * (t * sp(-z) + (1 - t) * sp(z)).mean(), "multiplies every picture's loss by `pos_weight`",
+                "only the 9s' term, t log p, gets the factor; the other digits' term stays as it is"),
+               (lambda z, t, w: (w * t * sp(-z) + (1 - t) * sp(z)).sum() / (w * t + 1 - t).sum(),
+                "divides by the total weight of the batch, not by N", "the loss of a batch is the plain mean over its N pictures"),
+               (lambda z, t, w: (w * t * sp(-z) + (1 - t) * sp(z)).sum(), "sums the pictures' losses instead of averaging them",
+                "the loss of a batch is the mean over its N pictures")]
+    return check_fn(fn, _weighted_cases(), _weighted_bce, 'my_weighted_bce', hints, typical=typical)
 
-# %% ../nbs/07_logistic.ipynb #xd64c94e
-def _bce_grad(z, t):
-    "dL/dz of the mean binary cross-entropy, from autograd"
+# %% ../nbs/07_logistic.ipynb #47580238
+def _weighted_grad(z, t, pos_weight):
+    "dL/dz of the weighted log loss, from autograd"
     z = z.detach().clone().requires_grad_()
-    F.binary_cross_entropy_with_logits(z, t).backward()
+    _weighted_bce(z, t, pos_weight).backward()
     return z.grad
 
-def check_bce_backward(fn):
-    "Check `fn(z, t)`, the gradient of the mean binary cross-entropy with respect to the logits, against autograd"
-    hints = dict(factor="the loss is the mean over the N logits, so each gradient carries a factor 1/N: "
-                        "divide by len(z)",
-                 sign="prediction minus target: p - t, not t - p",
-                 shape="one gradient per logit: the result has the shape of z",
-                 raised="work with tensor operations: the lesson's sigmoid works on whole tensors")
-    typical = [(lambda z, t: (z - t) / len(z), "uses the logit z where the probability p = sigmoid(z) belongs",
-                "prediction minus target: the prediction is the probability p, not the score z"),
-               (lambda z, t: sigmoid(z) * (1 - sigmoid(z)) * (sigmoid(z) - t) / len(z),
-                "multiplies by the sigmoid's derivative p(1 - p) once more",
-                "the sigmoid's derivative p(1 - p) already cancelled against the log's denominator")]
-    return check_fn(fn, _bce_cases(), _bce_grad, 'my_bce_backward', hints, typical=typical)
+def check_weighted_bce_backward(fn):
+    "Check `fn(z, t, pos_weight)`, the gradient of the weighted mean log loss with respect to the logits, against autograd"
+    hints = dict(nan="exp(z) / (1 + exp(z)) is inf / inf = NaN once exp(z) overflows: use the lesson's sigmoid, "
+                     "1 / (1 + exp(-z)), whose overflow gives the right limit",
+                 sign="the gradient points uphill: for a 9 scored too low (p < 1) it is negative",
+                 shape="one gradient per score: the result has the shape of z",
+                 raised="work with tensor operations: the lesson's sigmoid works on whole tensors; `pos_weight` is a number",
+                 values="take one picture at a time: d softplus(z)/dz = sigmoid(z) = p, and d softplus(-z)/dz = -(1 - p)")
+    s = torch.sigmoid
+    typical = [(lambda z, t, w: (s(z) - t) / len(z), "is the unweighted loss's gradient, (p - t) / N",
+                "the 9s' term carries the factor pos_weight, and so does its derivative"),
+               (lambda z, t, w: w * (s(z) - t) / len(z), "multiplies every picture's gradient by `pos_weight`",
+                "only the 9s (t = 1) carry the weight; the other digits' gradient is p / N, as before"),
+               (lambda z, t, w: (t * (s(z) - 1) + w * (1 - t) * s(z)) / len(z), "puts `pos_weight` on the other digits' term",
+                "pos_weight belongs to the 9s, the pictures with t = 1"),
+               (lambda z, t, w: w * t * (s(z) - 1) + (1 - t) * s(z), "leaves out the mean's 1/N",
+                "the loss is the mean over the N pictures, so each gradient carries a factor 1/N")]
+    return check_fn(fn, _weighted_cases(), _weighted_grad, 'my_weighted_bce_backward', hints, typical=typical)
+
+# %% ../nbs/07_logistic.ipynb #6ae71e7f
+def _mse_cases():
+    "Scores and 0/1 targets, float64: mixed, confidently wrong and right, a batch of 1, a batch without a 9"
+    g = torch.Generator().manual_seed(11)
+    return [(torch.randn(5, generator=g, dtype=torch.float64) * 2, torch.tensor([1., 0., 1., 1., 0.], dtype=torch.float64)),
+            (torch.tensor([-10., -3., 0., 3., 10., 12.], dtype=torch.float64),
+             torch.tensor([1., 1., 0., 0., 1., 0.], dtype=torch.float64)),
+            (torch.tensor([-2.], dtype=torch.float64), torch.tensor([1.], dtype=torch.float64)),
+            (torch.randn(8, generator=g, dtype=torch.float64), torch.zeros(8, dtype=torch.float64))]
+
+def _mse_grad(z, t):
+    "dL/dz of the mean squared error of sigmoid(z) against t, from autograd"
+    z = z.detach().clone().requires_grad_()
+    ((torch.sigmoid(z) - t)**2).mean().backward()
+    return z.grad
+
+def check_mse_backward(fn):
+    "Check `fn(z, t)`, the gradient of the mean of (sigmoid(z) - t)² with respect to `z`, against autograd"
+    hints = dict(sign="the loss grows when p moves away from t: the gradient has the sign of p - t",
+                 shape="one gradient per score: the result has the shape of z",
+                 raised="work with tensor operations: the lesson's sigmoid works on whole tensors",
+                 values="write the chain rule as two factors, dL/dp and dp/dz, and check each on one picture by hand")
+    s = torch.sigmoid
+    typical = [(lambda z, t: (s(z) - t) / len(z), "is the log loss's gradient, (p - t) / N",
+                "with the log loss the sigmoid's derivative cancels against the log; with a squared error nothing "
+                "cancels it: multiply dL/dp by dp/dz = p(1 - p)"),
+               (lambda z, t: 2 * (s(z) - t) / len(z), "is dL/dp, the gradient with respect to the probability",
+                "the chain rule goes on through p = sigmoid(z): multiply by dp/dz = p(1 - p)"),
+               (lambda z, t: (s(z) - t) * s(z) * (1 - s(z)) / len(z), "is half the right answer",
+                "the derivative of a square (p - t)² is 2(p - t)"),
+               (lambda z, t: 2 * (s(z) - t) * s(z) * (1 - s(z)), "leaves out the mean's 1/N",
+                "the loss is the mean over the N pictures, so each gradient carries a factor 1/N"),
+               (lambda z, t: 2 * (z - t) * z * (1 - z) / len(z), "uses the score z where the probability p = sigmoid(z) belongs",
+                "the squared error compares the probability p = sigmoid(z) with t, and so does its gradient")]
+    return check_fn(fn, _mse_cases(), _mse_grad, 'my_mse_backward', hints, typical=typical)

@@ -174,29 +174,68 @@ def _decay_by_penalty(model, loss, lr, alpha):
     for p in model.parameters(): p.data -= lr * p.grad
 
 # ---- 06 data
-def _batches_reversed(X, y, bs):
-    for i in reversed(range(0, len(X), bs)): yield X[i:i+bs], y[i:i+bs]
-def _batches_endless(X, y, bs):
-    while True: yield X[:bs], y[:bs]
-def _batches_fixed3(X, y, bs):
-    for i in range(0, len(X), 3): yield X[i:i+3], y[i:i+3]
-def _batches_windows(X, y, bs):
-    for i in range(0, len(X) - bs + 1): yield X[i:i+bs], y[i:i+bs]
-def _batches_swapped(X, y, bs):
-    for i in range(0, len(X), bs): yield y[i:i+bs], X[i:i+bs]
+def _perm(X, g): return torch.randperm(len(X), generator=g)
+def _batches_reversed(X, y, bs, g):
+    idx = _perm(X, g).flip(0)
+    for i in range(0, len(X) - bs + 1, bs): yield X[idx[i:i+bs]], y[idx[i:i+bs]]
+def _batches_endless(X, y, bs, g):
+    idx = _perm(X, g)
+    while True: yield X[idx[:bs]], y[idx[:bs]]
+def _batches_fixed3(X, y, bs, g):
+    idx = _perm(X, g)
+    for i in range(0, len(X) - 2, 3): yield X[idx[i:i+3]], y[idx[i:i+3]]
+def _batches_windows(X, y, bs, g):
+    idx = _perm(X, g)
+    for i in range(0, len(X) - bs + 1): yield X[idx[i:i+bs]], y[idx[i:i+bs]]
+def _batches_swapped(X, y, bs, g):
+    idx = _perm(X, g)
+    for i in range(0, len(X) - bs + 1, bs): yield y[idx[i:i+bs]], X[idx[i:i+bs]]
+def _batches_pad(X, y, bs, g):
+    "The last batch filled up with rows from the start"
+    idx = _perm(X, g); idx = torch.cat([idx, idx[:(-len(X)) % bs]])
+    for i in range(0, len(idx), bs): yield X[idx[i:i+bs]], y[idx[i:i+bs]]
+def _batches_reseeded(X, y, bs, g):
+    "A new generator seeded 42 every call"
+    idx = torch.randperm(len(X), generator=torch.Generator().manual_seed(42))
+    for i in range(0, len(X) - bs + 1, bs): yield X[idx[i:i+bs]], y[idx[i:i+bs]]
+def _batches_split(X, y, bs, g):
+    idx = _perm(X, g)
+    return ((X[j], y[j]) for j in idx[:len(X) // bs * bs].split(bs)) if len(X) >= bs else iter(())
 
-def _norm_inplace(Xt, Xv):
-    "Right numbers, but X_train is changed in place"
-    m = Xt.mean(0); Xt -= m; s = Xt.std()
-    return Xt / s, (Xv - m) / s
-def _norm_loop(Xt, Xv):
-    m = torch.stack([Xt[:, j].mean() for j in range(Xt.shape[1])])
-    s = (Xt - m).flatten().std()
-    return (Xt - m) / s, (Xv - m) / s
-def _norm_numpy(Xt, Xv):
-    a, b = Xt.numpy(), Xv.numpy()
-    m = a.mean(0); s = (a - m).std(ddof=1)
-    return (a - m) / s, (b - m) / s
+def _strat(y, pct, seed, take=lambda n, pct: int(round(pct * n)), gen=True):
+    g = torch.Generator().manual_seed(seed)
+    tr, va = [], []
+    for c in torch.unique(y):
+        rows = torch.nonzero(y == c).flatten()
+        rows = rows[torch.randperm(len(rows), generator=g)] if gen else rows[torch.randperm(len(rows))]
+        k = take(len(rows), pct); va.append(rows[:k]); tr.append(rows[k:])
+    return torch.cat(tr), torch.cat(va)
+def _strat_loop(y, pct, seed):
+    import random
+    rnd, tr, va = random.Random(seed), [], []
+    for c in sorted(set(y.tolist())):
+        rows = [i for i, v in enumerate(y.tolist()) if v == c]; rnd.shuffle(rows)
+        k = round(pct * len(rows)); va += rows[:k]; tr += rows[k:]
+    return tr, va
+def _stream_loop(batches):
+    n, s, s2 = 0, None, None
+    for xb in batches:
+        for row in xb:
+            n += 1; s = row.clone() if s is None else s + row; s2 = row**2 if s2 is None else s2 + row**2
+    m = s / n
+    return m, math.sqrt(float((s2 - n * m**2).sum()) / (n * len(m) - 1))
+def _stream_np(batches):
+    n, s, s2 = 0, 0., 0.
+    for xb in batches: a = xb.numpy(); n += len(a); s = s + a.sum(0); s2 = s2 + (a * a).sum(0)
+    m = s / n
+    return m, np.sqrt((s2 - n * m * m).sum() / (n * m.size - 1))
+def _stream(batches, div=lambda n, d: n * d - 1, mean_of=None):
+    n, s, s2, ms = 0, 0., 0., []
+    for xb in batches: n += len(xb); s = s + xb.sum(0); s2 = s2 + (xb**2).sum(0); ms.append(xb.mean(0))
+    m = s / n
+    return (torch.stack(ms).mean(0) if mean_of else m), ((s2 - n * m**2).sum() / div(n, len(m))).sqrt()
+def _stream_first(batches):
+    xb = next(iter(batches)); m = xb.mean(0); return m, (xb - m).std()
 
 # ---- 08 mlp, 09 norm (teach-e: the exercises that change something, and the stretches)
 def _lin_pt(dx=lambda x, W, d: d @ W, dW=lambda x, W, d: d.T @ x, db=lambda x, W, d: d.sum(0)):
@@ -538,34 +577,6 @@ WRONG = {
         'batches in reverse order': _batches_reversed, 'endless': _batches_endless, 'bs hard-coded to 3': _batches_fixed3,
         'overlapping windows': _batches_windows, '(y, X) swapped': _batches_swapped,
         'dicts, not pairs': lambda X, y, bs: ({'x': X[i:i+bs], 'y': y[i:i+bs]} for i in range(0, len(X), bs))},
-    'check_normalize': {
-        'one std per column': lambda Xt, Xv: ((Xt - Xt.mean(0)) / Xt.std(0), (Xv - Xt.mean(0)) / Xt.std(0)),
-        'std of the raw values': lambda Xt, Xv: ((Xt - Xt.mean(0)) / Xt.std(), (Xv - Xt.mean(0)) / Xt.std()),
-        'population std': lambda Xt, Xv: ((Xt - Xt.mean(0)) / (Xt - Xt.mean(0)).std(unbiased=False), (Xv - Xt.mean(0)) / (Xt - Xt.mean(0)).std(unbiased=False)),
-        'splits swapped': lambda Xt, Xv: ((Xv - Xt.mean(0)) / (Xt - Xt.mean(0)).std(), (Xt - Xt.mean(0)) / (Xt - Xt.mean(0)).std()),
-        'min-max scaling': lambda Xt, Xv: ((Xt - Xt.min()) / (Xt.max() - Xt.min()), (Xv - Xt.min()) / (Xt.max() - Xt.min())),
-        'normalizes X_train in place': _norm_inplace},
-    'check_bce': {
-        'probabilities clamped': lambda z, t: -(t * torch.sigmoid(z).clamp(1e-7, 1 - 1e-7).log() + (1 - t) * (1 - torch.sigmoid(z)).clamp(1e-7, 1 - 1e-7).log()).mean(),
-        'ignores t': lambda z, t: (softplus(z) - z).mean(),
-        'targets flipped': lambda z, t: (softplus(z) - (1 - t) * z).mean(),
-        "torch's binary_cross_entropy on sigmoid(z)": lambda z, t: F.binary_cross_entropy(torch.sigmoid(z), t),
-        'softplus without its max': lambda z, t: (torch.log1p(torch.exp(-z.abs())) - t * z).mean(),
-        'divides by N²': lambda z, t: (softplus(z) - t * z).sum() / len(z)**2},
-    'check_bce_backward': {
-        'divides by N²': lambda z, t: (sigmoid(z) - t) / len(z)**2,
-        'naive sigmoid': lambda z, t: (torch.exp(z) / (1 + torch.exp(z)) - t) / len(z),
-        'divides by the number of positives': lambda z, t: (sigmoid(z) - t) / t.sum(),
-        'the mean of the gradient': lambda z, t: (sigmoid(z) - t).mean(),
-        'tanh for the sigmoid': lambda z, t: (torch.tanh(z) - t) / len(z),
-        'divides by N - 1': lambda z, t: (sigmoid(z) - t) / (len(z) - 1)},
-    'check_stable_sigmoid': {
-        '(tanh + 1) / 2 of z, not z/2': lambda z: (torch.tanh(z) + 1) / 2,
-        'softsign': lambda z: z / (1 + z.abs()),
-        'hard sigmoid': F.hardsigmoid,
-        'math.exp per element': lambda z: torch.tensor([1 / (1 + math.exp(-v)) for v in z.flatten().tolist()]).reshape(z.shape),
-        'exp(-|z|)': lambda z: 1 / (1 + torch.exp(-z.abs())),
-        'float16': lambda z: torch.sigmoid(z.half())},
     'check_nesterov': {
         'lr hard-coded to 0.1': _momentum(lambda p, g, v, lr, mu: (p - 0.1*(g + mu*(mu*v + g)), mu*v + g)),
         'mu hard-coded to 0.9': _momentum(lambda p, g, v, lr, mu: (p - lr*(g + 0.9*(0.9*v + g)), 0.9*v + g)),
@@ -604,6 +615,46 @@ WRONG = {
         'the mask, not x times the mask': _classic(train=lambda x, m, p: m.to(x.dtype)),
         'keeps where rand > 1 - p': _classic(mask=lambda x, p, g: torch.rand(x.shape, generator=g) > 1 - p),
         'the training flag read the wrong way round': lambda x, p, tr, g: _classic()(x, p, not tr, g)},
+        'endless': _batches_endless, 'bs hard-coded to 3': _batches_fixed3,
+        'overlapping windows': _batches_windows, '(y, X) swapped': _batches_swapped, 'the last batch padded': _batches_pad,
+        'its own seed 42': _batches_reseeded,
+        'dicts, not pairs': lambda X, y, bs, g: ({'x': X[j], 'y': y[j]} for j in _perm(X, g)[:len(X) // bs * bs].reshape(-1, bs))},
+    'check_stratified_split': {
+        'rounded up': lambda y, p, s: _strat(y, p, s, take=lambda n, p: math.ceil(p * n + 0.5)),
+        "torch's global random numbers": lambda y, p, s: _strat(y, p, s, gen=False),
+        'the splits swapped': lambda y, p, s: _strat(y, p, s)[::-1],
+        'only the largest class stratified': lambda y, p, s: _strat((y == torch.mode(y).values).long(), p, s),
+        'valid_pct hard-coded to 0.2': lambda y, p, s: _strat(y, 0.2, s),
+        'one generator per class, seeded alike': lambda y, p, s: (lambda parts: (torch.cat([q[0] for q in parts]), torch.cat([q[1] for q in parts])))(
+            [(lambda r, k: (r[k:], r[:k]))(torch.nonzero(y == c).flatten()[torch.randperm(int((y == c).sum()), generator=torch.Generator().manual_seed(0))], round(p * int((y == c).sum()))) for c in torch.unique(y)])},
+    'check_stream_stats': {
+        'the first batch only': _stream_first,
+        'population std': lambda bs: _stream(bs, div=lambda n, d: n * d),
+        'divides by N - 1': lambda bs: _stream(bs, div=lambda n, d: n - 1),
+        'mean of the batch means': lambda bs: _stream(bs, mean_of=True),
+        'the variance, not the std': lambda bs: (lambda m, s: (m, s**2))(*_stream(bs)),
+        'keeps every batch': lambda bs: (lambda X: (X.mean(0), (X - X.mean(0)).std()))(torch.cat(list(bs)))},
+    'check_weighted_bce': {
+        'probabilities clamped': lambda z, t, w: -(w * t * torch.sigmoid(z).clamp(1e-7, 1 - 1e-7).log() + (1 - t) * (1 - torch.sigmoid(z)).clamp(1e-7, 1 - 1e-7).log()).mean(),
+        'pos_weight hard-coded to 9': lambda z, t, w: (9 * t * softplus(-z) + (1 - t) * softplus(z)).mean(),
+        'weight added, not multiplied': lambda z, t, w: ((w + t) * softplus(-z) * t + (1 - t) * softplus(z)).mean(),
+        'the unweighted loss, then times the share of 9s': lambda z, t, w: (softplus(z) - t * z).mean() * (1 + (w - 1) * t.mean()),
+        'softplus without its max': lambda z, t, w: (w * t * torch.log1p(torch.exp(z.abs())) + (1 - t) * torch.log1p(torch.exp(-z.abs()))).mean(),
+        'the probability weighed, not its log': lambda z, t, w: (t * (softplus(-z) - math.log(w)) + (1 - t) * softplus(z)).mean()},
+    'check_weighted_bce_backward': {
+        'pos_weight hard-coded to 3': lambda z, t, w: (3 * t * (sigmoid(z) - 1) + (1 - t) * sigmoid(z)) / len(z),
+        'divides by the total weight': lambda z, t, w: (w * t * (sigmoid(z) - 1) + (1 - t) * sigmoid(z)) / (w * t + 1 - t).sum(),
+        'uses z for p': lambda z, t, w: (w * t * (z - 1) + (1 - t) * z) / len(z),
+        'w·t·p - t': lambda z, t, w: (w * t * sigmoid(z) + (1 - t) * sigmoid(z) - t) / len(z),
+        "the sigmoid's derivative once more": lambda z, t, w: (w * t * (sigmoid(z) - 1) + (1 - t) * sigmoid(z)) * sigmoid(z) * (1 - sigmoid(z)) / len(z),
+        'tanh for the sigmoid': lambda z, t, w: (w * t * (torch.tanh(z) - 1) + (1 - t) * torch.tanh(z)) / len(z)},
+    'check_mse_backward': {
+        'divides by N²': lambda z, t: 2 * (sigmoid(z) - t) * sigmoid(z) * (1 - sigmoid(z)) / len(z)**2,
+        "the sigmoid's derivative as 1 - p²": lambda z, t: 2 * (sigmoid(z) - t) * (1 - sigmoid(z)**2) / len(z),
+        "the sigmoid's derivative as p": lambda z, t: 2 * (sigmoid(z) - t) * sigmoid(z) / len(z),
+        'squared, not doubled': lambda z, t: (sigmoid(z) - t)**2 * sigmoid(z) * (1 - sigmoid(z)) / len(z),
+        'the mean of the gradient': lambda z, t: (2 * (sigmoid(z) - t) * sigmoid(z) * (1 - sigmoid(z))).mean().expand(len(z)),
+        'tanh for the sigmoid': lambda z, t: 2 * (torch.tanh(z) - t) * (1 - torch.tanh(z)**2) / len(z)},
     'check_adamw': {
         'eps hard-coded to 1e-8': _adamw(eps_fixed=1e-8),
         'bias correction at t = 1 always': _adamw(t_fixed=1),
@@ -661,16 +712,6 @@ RIGHT = {
                          'grads zeroed by hand': _decay_manual_zero, 'the penalty in the loss': _decay_by_penalty},
     'check_batches': {'a list': lambda X, y, bs: [(X[i:i+bs], y[i:i+bs]) for i in range(0, len(X), bs)],
                       'split': lambda X, y, bs: zip(X.split(bs), y.split(bs))},
-    'check_normalize': {'a loop over the columns': _norm_loop, 'NumPy': _norm_numpy},
-    'check_bce': {'F.binary_cross_entropy_with_logits': F.binary_cross_entropy_with_logits,
-                  'logaddexp': lambda z, t: (torch.logaddexp(torch.zeros_like(z), z) - t * z).mean(),
-                  'float32': lambda z, t: (softplus(z.float()) - t.float() * z.float()).mean()},
-    'check_bce_backward': {'torch.sigmoid': lambda z, t: (torch.sigmoid(z) - t) / len(z),
-                           'from tanh': lambda z, t: ((torch.tanh(z / 2) + 1) / 2 - t) / len(z),
-                           'autograd': lambda z, t: torch.autograd.grad(F.binary_cross_entropy_with_logits(z.clone().requires_grad_(), t), [])[0] if False else _bce_autograd(z, t)},
-    'check_stable_sigmoid': {'torch.special.expit': torch.special.expit,
-                             'NumPy tanh': lambda z: 0.5 * (1 + np.tanh(z.numpy() / 2)),
-                             'float32': lambda z: 1 / (1 + torch.exp(-z.float()))},
     'check_nesterov': {'torch.add': _momentum(lambda p, g, v, lr, mu: (torch.add(p, torch.add(g, torch.add(g, v, alpha=mu), alpha=mu), alpha=-lr), torch.add(g, v, alpha=mu))),
                        'float32': _momentum(lambda p, g, v, lr, mu: (p.float() - lr*(g.float() + mu*(mu*v.float() + g.float())), mu*v.float() + g.float()))},
     'check_linear_backward': {'einsum': lambda x, W, d: (torch.einsum('nj,ij->ni', d, W), torch.einsum('ni,nj->ij', x, d), torch.einsum('nj->j', d)),
@@ -686,14 +727,37 @@ RIGHT = {
     'check_classic_dropout': {
         'masked_fill': _classic(train=lambda x, m, p: x.masked_fill(~m, 0.)),
         'NumPy': lambda x, p, tr, g: _classic()(x, p, tr, g).numpy()},
+    'check_stratified_split': {'a loop, Python lists': _strat_loop,
+                               'NumPy': lambda y, p, s: tuple(t.numpy() for t in _strat(y, p, s)),
+                               'truncated with int()': lambda y, p, s: _strat(y, p, s, take=lambda n, p: int(p * n))},
+    'check_stream_stats': {'row by row, a Python float std': _stream_loop, 'NumPy': _stream_np},
+    'check_weighted_bce': {'F.binary_cross_entropy_with_logits': lambda z, t, w: F.binary_cross_entropy_with_logits(z, t, pos_weight=torch.tensor(w, dtype=z.dtype)),
+                           'logaddexp, NumPy': lambda z, t, w: np.mean(w * t.numpy() * np.logaddexp(0, -z.numpy()) + (1 - t.numpy()) * np.logaddexp(0, z.numpy())),
+                           'w ** t': lambda z, t, w: (w ** t * (softplus(z) - t * z)).mean(),
+                           'float32': lambda z, t, w: (w * t.float() * softplus(-z.float()) + (1 - t.float()) * softplus(z.float())).mean()},
+    'check_weighted_bce_backward': {'autograd': lambda z, t, w: _wbce_autograd(z, t, w),
+                                    'expanded, float32': lambda z, t, w: (torch.sigmoid(z.float()) * (1 - t.float() + w * t.float()) - w * t.float()) / len(z),
+                                    'NumPy, sigmoid from tanh': lambda z, t, w: (lambda p: (w * t.numpy() * (p - 1) + (1 - t.numpy()) * p) / len(p))(0.5 * (1 + np.tanh(z.numpy() / 2)))},
+    'check_mse_backward': {'autograd': lambda z, t: _mse_autograd(z, t),
+                           'sigmoid(-z) for 1 - p, float32': lambda z, t: 2 * (torch.sigmoid(z.float()) - t.float()) * torch.sigmoid(z.float()) * torch.sigmoid(-z.float()) / len(z),
+                           'NumPy': lambda z, t: 2 * (1 / (1 + np.exp(-z.numpy())) - t.numpy()) / (1 + np.exp(-z.numpy())) * (1 - 1 / (1 + np.exp(-z.numpy()))) / len(z)},
     'check_adamw': {'in place': _adamw_inplace, 'float32': _adamw(dtype=torch.float32)},
 }
 
-def _bce_autograd(z, t):
+def _wbce_autograd(z, t, w):
     z = z.clone().requires_grad_()
-    return torch.autograd.grad(F.binary_cross_entropy_with_logits(z, t), z)[0]
+    return torch.autograd.grad(F.binary_cross_entropy_with_logits(z, t, pos_weight=torch.tensor(w, dtype=z.dtype)), z)[0]
+
+def _mse_autograd(z, t):
+    z = z.clone().requires_grad_()
+    return torch.autograd.grad(((torch.sigmoid(z) - t)**2).mean(), z)[0]
 
 RIGHT['check_bce_backward']['autograd'] = _bce_autograd
+
+def _flat_loss():
+    from fastai.losses import CrossEntropyLossFlat
+    return CrossEntropyLossFlat()
+RIGHT['check_learner']["fastai's CrossEntropyLossFlat"] = _learner(loss_func=_flat_loss)
 
 WRONG.update(WRONG_E)
 RIGHT.update(RIGHT_E)

@@ -176,6 +176,18 @@ MUTANTS = [
     ('07_logistic', 'return loss, X.T @ dz, dz.sum()',
      'return loss, X.T @ dz, dz.mean()', 'bias gradient averaged twice'),
     ('07_logistic', 'b -= lr * db', 'b += lr * db', 'train_logistic: the bias steps uphill'),
+    # lessons 6 and 7, their checkers
+    ('06_data', 'if got == want + [n % bs]:', 'if False:', 'check_batches: a last, smaller batch is not named'),
+    ('06_data', 'if self.reuse and self.last is not None: self.last.fill_(math.nan)', 'pass',
+     'check_stream_stats: the reader keeps its batches, so an answer that stores them passes'),
+    ('06_data', 'if abs(v_c - pct * n_c) >= 1:', 'if abs(v_c - pct * n_c) >= 3:',
+     'check_stratified_split: class shares judged loosely'),
+    ('07_logistic', "((torch.sigmoid(z) - t)**2).mean().backward()", "((torch.sigmoid(z) - t)**2).sum().backward()",
+     'check_mse_backward: the reference differentiates the sum, not the mean'),
+    ('07_logistic', 'return F.binary_cross_entropy_with_logits(z, t, pos_weight=torch.tensor(pos_weight, dtype=z.dtype))',
+     'return F.binary_cross_entropy_with_logits(z, t)', "check_weighted_bce: the reference forgets pos_weight"),
+    ('07_logistic', '_weighted_bce(z, t, pos_weight).backward()', '_weighted_bce(z, t, 1.).backward()',
+     'check_weighted_bce_backward: the reference ignores pos_weight'),
     # lesson 8, an MLP by hand
     ('08_mlp', 'self.db = dout.sum(0)      # db = column sums of dZ',
      'self.db = dout.mean(0)', 'Linear: bias gradient averaged'),
