@@ -93,6 +93,12 @@ def _check_mae(preds, acts):
 
 mae = validated(mae, _check_mae)
 
+# %% ../nbs/01_fitting.ipynb #87e153bf
+from .checks import check_array, check_has, check_count, check_real, validated
+def _check_mae_data(preds, acts):
+    for n, v in (('preds', preds), ('acts', acts)): check_array(n, v, 'mae')
+mae = validated(mae, _check_mae_data)
+
 # %% ../nbs/01_fitting.ipynb #twin0002
 twin('quad')(quad); twin('mae')(mae);
 

@@ -89,6 +89,12 @@ def _check_params(params, k, who, names):
 relu_start = validated(relu_start, _check_relu_start)
 fit_relus = validated(fit_relus, _check_fit_relus)
 
+# %% ../nbs/03_relu.ipynb #42e87259
+from .checks import check_array, check_has, check_count, check_real, validated
+def _check_fit_relus_data(x, y, n, steps=1000, lr=None, seeds=(0, 1, 2)):
+    for nm, v in (('x', x), ('y', y)): check_has(nm, v, ('detach',), 'fit_relus', 'a tensor')
+fit_relus = validated(fit_relus, _check_fit_relus_data)
+
 # %% ../nbs/03_relu.ipynb #twin0004
 twin('relus')(sum_relus);
 
