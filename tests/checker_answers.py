@@ -280,31 +280,31 @@ RIGHT_E = {
 }
 
 # ---- 10 dropout
-def _dropout(mask, scale=lambda p: 1/(1 - p), eval_scale=False):
-    def my_dropout(x, p, training, generator):
-        if not training: return x / (1 - p) if eval_scale else x
-        return x*mask(x, p, generator)*scale(p)
-    return my_dropout
-def _shared_mask(x, p, g): return torch.rand(x.shape[-1], generator=g, dtype=x.dtype) >= p  # one mask for every row
-def _own_seed(x, p, g): return torch.rand(x.shape, generator=torch.Generator().manual_seed(0)) >= p
-def _bernoulli(x, p, g): return torch.bernoulli(torch.full(x.shape, 1 - p, dtype=torch.float64), generator=g)
-def _dropout_inplace(x, p, training, generator):
+def _gauss(noise, in_eval=False):
+    "A Gaussian dropout: x times `noise(x, sigma, generator)` in training (or in eval mode, with `in_eval`)"
+    def gaussian_dropout(x, p, training, generator):
+        if training == in_eval: return x
+        return x*noise(x, (p/(1 - p))**0.5, generator)
+    return gaussian_dropout
+def _gauss_inplace(x, p, training, generator):
     if not training: return x
-    return x.mul_(torch.rand(x.shape, generator=generator) >= p).div_(1 - p)
-
-def _dob_inplace(dout, keep, p):
-    dout[~keep] = 0; dout /= 1 - p
-    return dout
-
-def _avg(passes, k=lambda K: K, combine=lambda ps: ps.mean(0), restore='eval'):
-    def my_mask_average(model, X, K):
-        was = model.training
+    x *= 1 + (p/(1 - p))**0.5*torch.randn(x.shape, generator=generator, dtype=x.dtype)
+    return x
+def _vote(combine, K=lambda K: K):
+    "A mask vote: `combine(logits of the passes, stacked)` gives one digit per image"
+    def mask_vote(model, X, K_):
         model.train()
-        probs = combine(torch.stack([passes(model, X) for _ in range(k(K))]))
-        model.train(was) if restore == 'was' else model.eval()
-        return probs
-    return my_mask_average
-def _probs(model, X): return model.forward(X).softmax(1)
+        logits = torch.stack([model.forward(X) for _ in range(K(K_))])
+        model.eval()
+        return combine(logits)
+    return mask_vote
+def _vote_counts(logits): return F.one_hot(logits.argmax(2), logits.shape[2]).sum(0)
+def _classic(mask=lambda x, p, g: torch.rand(x.shape, generator=g) >= p, train=lambda x, m, p: x*m,
+             test=lambda x, p, g: x*(1 - p)):
+    "The paper's dropout: `train(x, mask, p)` in training, `test(x, p, generator)` in eval mode"
+    def classic_dropout(x, p, training, generator):
+        return train(x, mask(x, p, generator), p) if training else test(x, p, generator)
+    return classic_dropout
 
 # ---- 11 optim
 def _momentum(step):
@@ -331,13 +331,6 @@ def _adamw_inplace(p, g, m, v, t, lr, betas, eps, weight_decay):
     return p, m, v
 
 # ---- 12 handoff
-def _learner(loss_func=lambda: nn.CrossEntropyLoss(), metrics=None, model=lambda m: m):
-    def my_learner(dls, model_):
-        from fastai.learner import Learner
-        from fastai.metrics import accuracy
-        return Learner(dls, model(model_), loss_func=loss_func(), metrics=metrics() if metrics else accuracy)
-    return my_learner
-
 def accuracy(inp, targ):
     "Named like fastai's, but it counts the right answers instead of averaging them"
     return (inp.argmax(-1) == targ).float().sum()
@@ -516,34 +509,44 @@ WRONG = {
         'math.exp per element': lambda z: torch.tensor([1 / (1 + math.exp(-v)) for v in z.flatten().tolist()]).reshape(z.shape),
         'exp(-|z|)': lambda z: 1 / (1 + torch.exp(-z.abs())),
         'float16': lambda z: torch.sigmoid(z.half())},
-    'check_dropout': {
-        'one mask shared by all rows': _dropout(_shared_mask),
-        'its own seeded generator': _dropout(_own_seed),
-        'the mask, not x times the mask': lambda x, p, tr, g: x if not tr else (torch.rand(x.shape, generator=g) >= p) / (1 - p),
-        'scales in eval mode too': _dropout(lambda x, p, g: torch.rand(x.shape, generator=g) >= p, eval_scale=True),
-        'p hard-coded to 0.2': _dropout(lambda x, p, g: torch.rand(x.shape, generator=g) >= 0.2, scale=lambda p: 1/0.8),
-        'changes x in place': _dropout_inplace},
-    'check_dropout_backward': {
-        'divides by the kept fraction': lambda d, k, p: d * k / k.float().mean(),
-        'times (1 - p)': lambda d, k, p: d * k * (1 - p),
-        'changes dout in place': _dob_inplace,
-        'summed over the batch': lambda d, k, p: (d * k / (1 - p)).sum(0),
-        'p hard-coded to 0.2': lambda d, k, p: d * k / 0.8,
-        'the mask as floats only': lambda d, k, p: k.to(d.dtype) / (1 - p)},
-    'check_mask_average': {
-        'K hard-coded to 6': lambda model, X, K: _avg(_probs, k=lambda K: 6)(model, X, K),
-        'K + 1 passes': _avg(_probs, k=lambda K: K + 1),
-        'softmax over the images': _avg(lambda m, X: m.forward(X).softmax(0)),
-        'median of the passes': _avg(_probs, combine=lambda ps: ps.median(0).values),
-        'geometric mean': _avg(_probs, combine=lambda ps: ps.log().mean(0).exp()),
-        'one-hot votes': _avg(lambda m, X: F.one_hot(m.forward(X).argmax(1), 3).float())},
-    'check_momentum': {
-        'lr hard-coded to 0.1': _momentum(lambda p, g, v, lr, mu: (p - 0.1*(mu*v + g), mu*v + g)),
-        'mu hard-coded to 0.9': _momentum(lambda p, g, v, lr, mu: (p - lr*(0.9*v + g), 0.9*v + g)),
-        'Nesterov': _momentum(lambda p, g, v, lr, mu: (p - lr*(g + mu*(mu*v + g)), mu*v + g)),
-        'returns (v, p)': _momentum(lambda p, g, v, lr, mu: (mu*v + g, p - lr*(mu*v + g))),
-        'mu squared': _momentum(lambda p, g, v, lr, mu: (p - lr*(mu*mu*v + g), mu*mu*v + g)),
-        'v = mu*(v + g)': _momentum(lambda p, g, v, lr, mu: (p - lr*mu*(v + g), mu*(v + g)))},
+    'check_nesterov': {
+        'lr hard-coded to 0.1': _momentum(lambda p, g, v, lr, mu: (p - 0.1*(g + mu*(mu*v + g)), mu*v + g)),
+        'mu hard-coded to 0.9': _momentum(lambda p, g, v, lr, mu: (p - lr*(g + 0.9*(0.9*v + g)), 0.9*v + g)),
+        'returns (v, p)': _momentum(lambda p, g, v, lr, mu: (mu*v + g, p - lr*(g + mu*(mu*v + g)))),
+        'mu squared in the look-ahead': _momentum(lambda p, g, v, lr, mu: (p - lr*(g + mu*mu*(mu*v + g)), mu*v + g)),
+        'v = mu*(v + g)': _momentum(lambda p, g, v, lr, mu: (p - lr*(g + mu*mu*(v + g)), mu*(v + g))),
+        'steps along mu*v only': _momentum(lambda p, g, v, lr, mu: (p - lr*mu*(mu*v + g), mu*v + g))},
+    'check_linear_backward': {
+        'db from the first row only': lambda x, W, d: (d @ W.T, x.T @ d, d[0]),
+        'db summed over the features': lambda x, W, d: (d @ W.T, x.T @ d, d.sum(1)),
+        'dW from summed rows': lambda x, W, d: (d @ W.T, torch.outer(x.sum(0), d.sum(0)), d.sum(0)),
+        'dx divided by N': lambda x, W, d: (d @ W.T / len(x), x.T @ d, d.sum(0)),
+        'dW and db swapped': lambda x, W, d: (d @ W.T, d.sum(0), x.T @ d),
+        'two gradients': lambda x, W, d: [d @ W.T, x.T @ d]},
+    'check_gaussian_dropout': {
+        'uniform noise, not Gaussian': _gauss(lambda x, s, g: 1 + s*torch.rand(x.shape, generator=g, dtype=x.dtype)),
+        'sigma hard-coded for p = 0.5': _gauss(lambda x, s, g: 1 + torch.randn(x.shape, generator=g, dtype=x.dtype)),
+        "sigma sqrt((1-p)/p), the paper's formula with p read as ours": lambda x, p, tr, g: _gauss(
+            lambda x, s, g: 1 + ((1 - p)/p)**0.5*torch.randn(x.shape, generator=g, dtype=x.dtype))(x, p, tr, g),
+        'noise in eval mode only': _gauss(lambda x, s, g: 1 + s*torch.randn(x.shape, generator=g, dtype=x.dtype), in_eval=True),
+        'log-normal noise': _gauss(lambda x, s, g: torch.exp(s*torch.randn(x.shape, generator=g, dtype=x.dtype))),
+        'one draw for the whole tensor': _gauss(lambda x, s, g: 1 + s*torch.randn(1, generator=g, dtype=x.dtype)),
+        'changes x in place': _gauss_inplace},
+    'check_mask_vote': {
+        'the digit with fewest votes': _vote(lambda lg: _vote_counts(lg).argmin(1)),
+        'the geometric mean of the probabilities': _vote(lambda lg: lg.log_softmax(2).mean(0).argmax(1)),
+        'the logits summed over the passes': _vote(lambda lg: lg.sum(0).argmax(1)),
+        'K + 1 passes': _vote(lambda lg: _vote_counts(lg).argmax(1), K=lambda K: K + 1),
+        "the winner's share of the votes": _vote(lambda lg: _vote_counts(lg).max(1).values / len(lg)),
+        'votes counted over the images': _vote(lambda lg: _vote_counts(lg.transpose(0, 1)).argmax(1))},
+    'check_classic_dropout': {
+        'scales the kept units by 1 - p in training too': _classic(train=lambda x, m, p: x*m*(1 - p)),
+        '(1 - p) squared at test time': _classic(test=lambda x, p, g: x*(1 - p)**2),
+        'a mask from randn': _classic(mask=lambda x, p, g: torch.randn(x.shape, generator=g) >= p),
+        'drops at test time too': _classic(test=lambda x, p, g: x*(torch.rand(x.shape, generator=g) >= p)*(1 - p)),
+        'the mask, not x times the mask': _classic(train=lambda x, m, p: m.to(x.dtype)),
+        'keeps where rand > 1 - p': _classic(mask=lambda x, p, g: torch.rand(x.shape, generator=g) > 1 - p),
+        'the training flag read the wrong way round': lambda x, p, tr, g: _classic()(x, p, not tr, g)},
     'check_adamw': {
         'eps hard-coded to 1e-8': _adamw(eps_fixed=1e-8),
         'bias correction at t = 1 always': _adamw(t_fixed=1),
@@ -551,20 +554,6 @@ WRONG = {
         'betas hard-coded': _adamw(betas_fixed=(0.9, 0.999)),
         'weight decay hard-coded to 0.01': _adamw(wd_fixed=0.01),
         'eps 1e-3': _adamw(eps_fixed=1e-3)},
-    'check_learner': {
-        'an accuracy that sums': _learner(metrics=lambda: [accuracy]),
-        'an accuracy that is always 1': _learner(metrics=lambda: [_always_one]),
-        'a new model of the same shape': _learner(model=lambda m: nn.Sequential(nn.Linear(6, 3))),
-        'label smoothing': _learner(loss_func=lambda: nn.CrossEntropyLoss(label_smoothing=0.1)),
-        'summed loss': _learner(loss_func=lambda: nn.CrossEntropyLoss(reduction='sum')),
-        'the model wrapped': _learner(model=lambda m: nn.Sequential(m))},
-    'check_to_torch': {
-        'bias=False': _to_torch(_lin_nobias),
-        'shares the weights instead of copying': _to_torch(_lin_shared),
-        'right for a 5-4-3 model only': _to_torch_fixed,
-        'LeakyReLU': _to_torch(_lin_copy, relu=nn.LeakyReLU),
-        'layers reversed': _to_torch(_lin_copy, order=lambda ls: ls[::-1]),
-        'a list of layers': lambda model: [_lin_copy(l) if not isinstance(l, ReLU) else nn.ReLU() for l in model.layers]},
 }
 
 RIGHT = {
@@ -616,28 +605,141 @@ RIGHT = {
     'check_stable_sigmoid': {'torch.special.expit': torch.special.expit,
                              'NumPy tanh': lambda z: 0.5 * (1 + np.tanh(z.numpy() / 2)),
                              'float32': lambda z: 1 / (1 + torch.exp(-z.float()))},
-    'check_dropout': {'bernoulli': _dropout(_bernoulli), 'rand < 1 - p': _dropout(lambda x, p, g: torch.rand(x.shape, generator=g) < 1 - p)},
-    'check_dropout_backward': {'torch.where': lambda d, k, p: torch.where(k, d / (1 - p), torch.zeros_like(d)),
-                               'masked_fill': lambda d, k, p: d.masked_fill(~k, 0.) / (1 - p)},
-    'check_mask_average': {'a running sum': lambda model, X, K: _avg(_probs, combine=lambda ps: sum(ps) / len(ps))(model, X, K),
-                           'torch.mean of a list': lambda model, X, K: _avg(_probs, combine=lambda ps: torch.mean(ps, dim=0))(model, X, K)},
-    'check_momentum': {'torch.add': _momentum(lambda p, g, v, lr, mu: (torch.add(p, torch.add(g, v, alpha=mu), alpha=-lr), torch.add(g, v, alpha=mu))),
-                       'float32': _momentum(lambda p, g, v, lr, mu: (p.float() - lr*(mu*v.float() + g.float()), mu*v.float() + g.float()))},
+    'check_nesterov': {'torch.add': _momentum(lambda p, g, v, lr, mu: (torch.add(p, torch.add(g, torch.add(g, v, alpha=mu), alpha=mu), alpha=-lr), torch.add(g, v, alpha=mu))),
+                       'float32': _momentum(lambda p, g, v, lr, mu: (p.float() - lr*(g.float() + mu*(mu*v.float() + g.float())), mu*v.float() + g.float()))},
+    'check_linear_backward': {'einsum': lambda x, W, d: (torch.einsum('nj,ij->ni', d, W), torch.einsum('ni,nj->ij', x, d), torch.einsum('nj->j', d)),
+                              'NumPy': lambda x, W, d: (d.numpy() @ W.numpy().T, x.numpy().T @ d.numpy(), d.numpy().sum(0))},
+    'check_gaussian_dropout': {
+        'torch.normal with tensors': _gauss(lambda x, s, g: torch.normal(torch.ones_like(x), torch.full_like(x, s), generator=g)),
+        'normal_ on a new tensor': _gauss(lambda x, s, g: torch.empty_like(x).normal_(1., s, generator=g))},
+    'check_mask_vote': {
+        'bincount, image by image': _vote(lambda lg: torch.stack([torch.bincount(v, minlength=lg.shape[2]).argmax()
+                                                                 for v in lg.argmax(2).T])),
+        'scatter_add of the votes': _vote(lambda lg: torch.zeros(lg.shape[1], lg.shape[2]).scatter_add_(
+            1, lg.argmax(2).T, torch.ones(lg.shape[1], lg.shape[0])).argmax(1))},
+    'check_classic_dropout': {
+        'masked_fill': _classic(train=lambda x, m, p: x.masked_fill(~m, 0.)),
+        'NumPy': lambda x, p, tr, g: _classic()(x, p, tr, g).numpy()},
     'check_adamw': {'in place': _adamw_inplace, 'float32': _adamw(dtype=torch.float32)},
-    'check_learner': {"fastai's CrossEntropyLossFlat": None, 'F.cross_entropy': _learner(loss_func=lambda: F.cross_entropy)},
-    'check_to_torch': {'load_state_dict': _to_torch(_lin_state), 'named layers': _to_torch_dict},
 }
 
 def _bce_autograd(z, t):
     z = z.clone().requires_grad_()
     return torch.autograd.grad(F.binary_cross_entropy_with_logits(z, t), z)[0]
 
-
-def _flat_loss():
-    from fastai.losses import CrossEntropyLossFlat
-    return CrossEntropyLossFlat()
 RIGHT['check_bce_backward']['autograd'] = _bce_autograd
-RIGHT['check_learner']["fastai's CrossEntropyLossFlat"] = _learner(loss_func=_flat_loss)
 
 WRONG.update(WRONG_E)
 RIGHT.update(RIGHT_E)
+
+# ---- 11 optim: RMSProp with momentum (exercise 3)
+def _rms(v_of=lambda v, g, a: a*v + (1 - a)*g*g, buf=lambda b, d, mu: mu*b + d, step=lambda b, d, mu: b,
+         lr_fixed=None, alpha_fixed=None, order=lambda p, v, b: (p, v, b), dtype=None):
+    "An RMSProp-with-momentum step with one piece swapped for a variant"
+    def my_rmsprop_step(p, g, v, b, lr, alpha, eps, momentum):
+        if dtype is not None: p, g, v, b = (x.to(dtype) for x in (p, g, v, b))
+        lr, alpha = lr_fixed or lr, alpha_fixed or alpha
+        v = v_of(v, g, alpha)
+        d = g/(v.sqrt() + eps)
+        b = buf(b, d, momentum)
+        return order(p - lr*step(b, d, momentum), v, b)
+    return my_rmsprop_step
+
+def _rms_numpy(p, g, v, b, lr, alpha, eps, momentum):
+    p, g, v, b = (x.numpy() for x in (p, g, v, b))
+    v = alpha*v + (1 - alpha)*g**2
+    b = momentum*b + g/(np.sqrt(v) + eps)
+    return p - lr*b, v, b
+
+WRONG['check_rmsprop'] = {
+    'alpha hard-coded to 0.99': _rms(alpha_fixed=0.99),
+    'lr hard-coded to 0.01': _rms(lr_fixed=0.01),
+    'v averages |g|, not g²': _rms(v_of=lambda v, g, a: (a*v + (1 - a)*g.abs())**2),
+    'a dampened buffer': _rms(buf=lambda b, d, mu: mu*b + (1 - mu)*d),
+    'Nesterov-style step': _rms(step=lambda b, d, mu: d + mu*b),
+    'returns (p, b, v)': _rms(order=lambda p, v, b: (p, b, v)),
+    'v from the mean of g² over the tensor': _rms(v_of=lambda v, g, a: a*v + (1 - a)*(g*g).mean())}
+RIGHT['check_rmsprop'] = {
+    'addcmul and addcdiv': lambda p, g, v, b, lr, alpha, eps, momentum: (
+        lambda v2: (lambda b2: (torch.add(p, b2, alpha=-lr), v2, b2))(torch.addcdiv(momentum*b, g, v2.sqrt() + eps)))(
+        torch.addcmul(alpha*v, g, g, value=1 - alpha)),
+    'float32': _rms(dtype=torch.float32),
+    'NumPy': _rms_numpy}
+
+# ---- 12 handoff: a training loop with gradient accumulation (exercise 3)
+def _loop(step_when=lambda i, accum: i % accum == 0, scale=lambda loss, xb, accum: loss/accum, before_step=None,
+          epochs_of=lambda e: e, loader=lambda dl: dl, zero=lambda model, opt: opt.zero_grad(), lr_times=None):
+    "A training loop with gradient accumulation, with one piece swapped for a variant"
+    def my_train(model, dl, opt, epochs, accum):
+        if lr_times:
+            for gr in opt.param_groups: gr['lr'] *= lr_times(accum)
+        for epoch in range(epochs_of(epochs)):
+            for i, (xb, yb) in enumerate(loader(dl), 1):
+                scale(F.cross_entropy(model(xb), yb), xb, accum).backward()
+                if step_when(i, accum):
+                    if before_step: before_step(model)
+                    opt.step(); zero(model, opt)
+    return my_train
+
+def _own_loader(dl):
+    return torch.utils.data.DataLoader(dl.dataset, batch_size=dl.batch_size, shuffle=True,
+                                       generator=torch.Generator().manual_seed(123))
+
+def _train_one_backward(model, dl, opt, epochs, accum):
+    "The group's losses summed, then one backward per step"
+    for _ in range(epochs):
+        group = []
+        for xb, yb in dl:
+            group.append(F.cross_entropy(model(xb), yb))
+            if len(group) == accum:
+                opt.zero_grad(set_to_none=False); (torch.stack(group).mean()).backward(); opt.step(); group = []
+
+def _train_counter(model, dl, opt, epochs, accum):
+    "A global counter, model.zero_grad() before each group's first backward, nn.CrossEntropyLoss"
+    n, crit = 0, nn.CrossEntropyLoss()
+    for _ in range(epochs):
+        for xb, yb in dl:
+            if n % accum == 0: model.zero_grad()
+            (crit(model(xb), yb)/accum).backward(); n += 1
+            if n % accum == 0: opt.step()
+
+WRONG['check_train'] = {
+    'steps after the first batch of each group': _loop(step_when=lambda i, accum: (i - 1) % accum == 0),
+    'divides by the batch size': _loop(scale=lambda loss, xb, accum: loss/len(xb)),
+    'learning rate times accum': _loop(lr_times=lambda accum: accum),
+    'clips the gradients': _loop(before_step=lambda model: torch.nn.utils.clip_grad_norm_(model.parameters(), 0.1)),
+    'its own shuffle': _loop(loader=_own_loader),
+    'one epoch too many': _loop(epochs_of=lambda e: e + 1),
+    'zero_grad on a new optimizer': _loop(zero=lambda model, opt: None)}
+RIGHT['check_train'] = {'one backward per group': _train_one_backward, 'a global counter': _train_counter}
+
+# ---- 12 handoff: back from PyTorch (exercise 1)
+from nnscratch.handoff import Sequential, Linear as _OurLinear
+
+def _from(W=lambda m: m.weight.detach().T.clone(), b=lambda m, k: m.bias.detach().clone() if m.bias is not None else None,
+          order=lambda ls: ls, relu_after_last=False):
+    "my_from_torch with one piece swapped for a variant"
+    def my_from_torch(net):
+        layers, k = [], 0
+        for m in net:
+            if isinstance(m, nn.ReLU): layers.append(ReLU()); continue
+            l = _OurLinear(m.in_features, m.out_features)
+            if W is not None: l.W = W(m)
+            bb = b(m, k); k += 1
+            if bb is not None: l.b = bb
+            layers.append(l)
+        if relu_after_last: layers.append(ReLU())
+        return Sequential(*order(layers))
+    return my_from_torch
+
+WRONG['check_from_torch'] = {
+    'layers reversed': _from(order=lambda ls: ls[::-1]),
+    'keeps our random W': _from(W=None),
+    'b of ones for bias=False': _from(b=lambda m, k: m.bias.detach().clone() if m.bias is not None else torch.ones(m.out_features)),
+    'a ReLU after the last layer too': _from(relu_after_last=True),
+    'the first bias for every layer': lambda net: _from(b=lambda m, k: torch.zeros(m.out_features) + float(net[0].bias[0]))(net),
+    'the network itself': lambda net: net}
+RIGHT['check_from_torch'] = {
+    'a contiguous transpose': _from(W=lambda m: m.weight.T.contiguous().detach()),
+    'through float64': _from(W=lambda m: m.weight.detach().double().T.float(), b=lambda m, k: None if m.bias is None else m.bias.detach().double().float()),
+    'from Python lists': _from(W=lambda m: torch.tensor(m.weight.T.tolist()), b=lambda m, k: None if m.bias is None else torch.tensor(m.bias.tolist()))}

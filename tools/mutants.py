@@ -208,6 +208,12 @@ MUTANTS = [
      'if self.p == 0: self.scale = None; return x', 'dropout in eval mode too'),
     ('10_dropout', 'def backward(self, dout): return dout if self.scale is None else dout*self.scale',
      'def backward(self, dout): return dout', 'dropout backward ignores the mask'),
+    ('10_dropout', 'if not torch.equal(xc, x): return None, f"`{name}` changed x in place: return a new tensor and leave x as it is"',
+     'if False: return None, ""', "dropout checkers: an answer that changes x in place passes"),
+    ('10_dropout', 'if len(torch.unique(r, dim=0)) < len(r): return "some rows of x got the same random draws: each element needs its own"',
+     'if False: return ""', "dropout checkers: one mask shared by every row passes"),
+    ('10_dropout', 'if torch.equal(gen.get_state(), state0):', 'if False:',
+     "check_mask_vote: passes in eval mode not told apart"),
     # lesson 11, optimizers
     ('11_optim', "s['v'] = g.clone() if self.t == 1 else self.momentum*s['v'] + g",
      "s['v'] = g.clone() if self.t == 1 else self.momentum*s['v'] + (1 - self.momentum)*g", 'momentum with dampening'),
@@ -217,6 +223,13 @@ MUTANTS = [
      "mhat, vhat = s['m']/(1 - b1**t), s['v']/(1 - b1**t)", "Adam's bias correction with β1 for both moments"),
     ('11_optim', 'p *= 1 - self.lr*self.weight_decay',
      'p *= 1 - self.weight_decay', 'AdamW decay not scaled by the learning rate'),
+    ('11_optim', "s['v'] = self.alpha*s['v'] + (1 - self.alpha)*g*g",
+     "s['v'] = self.alpha*s['v'] + (1 - self.alpha)*g", "RMSProp averages g, not g²"),
+    ('11_optim', "p -= self.lr*g/(s['v'].sqrt() + self.eps)",
+     "p -= self.lr*g/(s['v'] + self.eps)", "RMSProp divides by v, not its square root"),
+    ('11_optim', "for lr, mu in _NESTEROV_CASES:", "for lr, mu in _NESTEROV_CASES[:1]:", 'check_nesterov: one setting only'),
+    ('11_optim', "before = [x.clone() for x in ins]", "before = list(ins)", 'checkers: inputs changed in place go unseen (no copy)'),
+    ('11_optim', "for lr, alpha, eps, mu in _RMS_CASES:", "for lr, alpha, eps, mu in _RMS_CASES[:1]:", 'check_rmsprop: one setting only'),
     # lesson 12, the handoff
     ('12_handoff', 'with torch.no_grad(): m.weight.copy_(l.W.T); m.bias.copy_(l.b)',
      'with torch.no_grad(): m.weight.copy_(l.W.T)', 'to_torch forgets the biases'),
@@ -227,6 +240,9 @@ MUTANTS = [
     ('12_handoff', 'return DataLoaders(DataLoader(TensorDataset(*train), batch_size=bs, shuffle=True, generator=gen),',
      'return DataLoaders(DataLoader(TensorDataset(*train), batch_size=bs, shuffle=False, generator=gen),',
      'digits_dls does not shuffle the training batches'),
+    ('12_handoff', "if shares_memory(out, net):", "if False:", 'check_from_torch: a copy that shares memory accepted'),
+    ('12_handoff', "for k in range(len(_TRAIN_CASES)):", "for k in range(1):", 'check_train: one case only'),
+    ('12_handoff', "if i % accum == 0:", "if True:", "check_train's reference loop ignores accum"),
 ]
 
 # the pytest files that exercise each notebook's module (browser tests are left out: too slow for each mutant)
