@@ -51,7 +51,8 @@ show_digits = validated(show_digits, _check_show_digits)
 from .checks import check_array, check_has, check_count, check_real, validated
 def _check_show_digits_data(X, y=None, n=10, ncols=10, title=None):
     check_array('X', X, 'show_digits')
-    if y is not None: check_array('y', y, 'show_digits')
+    if y is not None and not (isinstance(y, (list, tuple)) and all(isinstance(t, str) for t in y)):  # labels, or titles
+        check_array('y', y, 'show_digits', 'labels (a tensor, an array or a list of numbers) or a list of titles')
 show_digits = validated(show_digits, _check_show_digits_data)
 
 # %% ../nbs/06_data.ipynb #5096c5c9
