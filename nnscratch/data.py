@@ -47,6 +47,14 @@ def _check_show_digits(X, y=None, n=10, ncols=10, title=None):
         raise ValueError(f"show_digits: rows of `X` must be square images, got {X.shape[1]} pixels")
 show_digits = validated(show_digits, _check_show_digits)
 
+# %% ../nbs/06_data.ipynb #e955d342
+from .checks import check_array, check_has, check_count, check_real, validated
+def _check_show_digits_data(X, y=None, n=10, ncols=10, title=None):
+    check_array('X', X, 'show_digits')
+    if y is not None and not (isinstance(y, (list, tuple)) and all(isinstance(t, str) for t in y)):  # labels, or titles
+        check_array('y', y, 'show_digits', 'labels (a tensor, an array or a list of numbers) or a list of titles')
+show_digits = validated(show_digits, _check_show_digits_data)
+
 # %% ../nbs/06_data.ipynb #5096c5c9
 def split(X, y, valid_pct=0.2, seed=42):
     "Split `X`, `y`, shuffled with `seed`, into `(X_train, y_train), (X_valid, y_valid)`, a `valid_pct` share valid"
@@ -84,6 +92,11 @@ def _check_norm_stats(X):
     if not torch.isfinite(std) or std == 0:
         raise ValueError(f"norm_stats: `X` must have finite values that are not all equal (std={float(std)})")
 norm_stats = validated(norm_stats, _check_norm_stats)
+
+# %% ../nbs/06_data.ipynb #ba3150f4
+from .checks import check_array, check_has, check_count, check_real, validated
+def _check_norm_stats_data(X): check_array('X', X, 'norm_stats')
+norm_stats = validated(norm_stats, _check_norm_stats_data)
 
 # %% ../nbs/06_data.ipynb #f941fffa
 def digits_data(valid_pct=0.2, seed=42, dtype=torch.float32):

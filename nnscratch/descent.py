@@ -4,14 +4,15 @@
 
 # %% auto #0
 __all__ = ['mk_mae', 'descend', 'lr_decay', 'loss_landscape', 'fd_grad', 'plot_losses', 'predict_compare_learn',
-           'check_lr_choice', 'check_descent_step', 'check_fd_grad']
+           'check_lr_choice', 'check_descent_step', 'check_slope_along', 'check_mae_grad']
 
 # %% ../nbs/02_descent.ipynb #864bdbe4
-import warnings
+import itertools, numbers, warnings
 from functools import wraps
 import torch
 from .checks import check_callable, check_count, check_real, validated
-from .exercises import as_number, as_tensor, attempt, check_fn, compare, correct, same, wrong
+from .exercises import (answer, as_number, as_tensor, attempt, changed, check_fn, checker, compare,
+                                 copy_args, correct, same, seeded, wrong)
 from .fitting import mk_quad, mae, quad, lesson_data
 
 # %% ../nbs/02_descent.ipynb #da3d875d
@@ -160,6 +161,7 @@ def predict_compare_learn(input, goal, weight, steps=20):
     return weights, errors
 
 # %% ../nbs/02_descent.ipynb #x2a0020
+@checker
 def check_lr_choice(lr, steps=20, target=1.1):
     "Run `descend` on the lesson's quadratic from 1.1, 1.1, 1.1 with `lr`: after `steps` steps, is the loss < `target`?"
     lr_, err = as_number(lr, 'lr')
@@ -179,88 +181,207 @@ def check_lr_choice(lr, steps=20, target=1.1):
 
 # %% ../nbs/02_descent.ipynb #x2a0030
 def _step_cases():
-    "(loss function, start, lr) for each case of `check_descent_step`, all in float64"
+    "(loss function, list of starting tensors, lr) for each case of `check_descent_step`, all in float64"
     x, y = lesson_data()
-    quad_mae64 = mk_mae(x.double(), y)
-    w, at = torch.tensor([1., 3.], dtype=torch.float64), torch.tensor([2., -1.], dtype=torch.float64)
-    def bowl(p): return (w * (p - at)**2).sum()
-    return [(quad_mae64, [1.1, 1.1, 1.1], 0.01), (bowl, [0.5, 0.5], 0.1)]
+    x64, g = x.double(), seeded(4)
+    def rand(*shape): return torch.randn(*shape, generator=g, dtype=torch.float64)
+    X, T, X1, T1 = rand(5, 2), rand(5, 3), rand(1, 2), rand(1, 1)
+    def quad_loss(ps): return (quad(ps[0], ps[1], ps[2], x64) - y).abs().mean()
+    def layer(X, T): return lambda ps: ((X @ ps[0] + ps[1] - T)**2).mean()
+    return [(quad_loss, [torch.tensor(1.1, dtype=torch.float64)] * 3, 0.01),  # a, b and c, three tensors of rank 0
+            (layer(X, T), [rand(2, 3), rand(3)], 0.1),                       # a weight matrix and a bias, 5 rows
+            (layer(X1, T1), [rand(2, 1), rand(1)], 0.3)]                     # the same with one row
 
+@checker
 def check_descent_step(fn):
-    "Check the learner's `fn(params, loss_fn, lr)`: one gradient-descent step in place, returning the loss before it"
+    "Check the learner's `fn(params, loss_fn, lr)`: one step on a list of tensors, in place, returning the loss before"
     if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200])
     rows, cases = [], _step_cases()
-    for i, (loss_fn, start, lr) in enumerate(cases, 1):
-        p0 = torch.tensor(start, dtype=torch.float64)
-        case = f"case {i} of {len(cases)}: {len(start)} parameters, lr={lr:g}"
-        q = p0.clone().requires_grad_()
-        want_loss, want_step = loss_fn(p0), -lr * torch.autograd.grad(loss_fn(q), q)[0]  # autograd, float64
-        p = p0.clone().requires_grad_()
-        out, err = attempt(fn, p, loss_fn, lr, what='`my_step`')
-        if err: return wrong(f"{err} ({case})", rows, "change the parameters inside `with torch.no_grad():`" if
-                             'in-place' in err else "four lines: the loss, `backward()`, the update, zero the gradient")
+    for i, (loss_fn, starts, lr) in enumerate(cases, 1):
+        shapes = ', '.join(str(tuple(s.shape)) for s in starts)
+        case = f"case {i} of {len(cases)}: tensors of shapes {shapes}, lr={lr:g}"
+        qs = [s.clone().requires_grad_() for s in starts]
+        want_loss, grads = loss_fn(starts), torch.autograd.grad(loss_fn(qs), qs)  # autograd, float64
+        params = [s.clone().requires_grad_() for s in starts]
+        mine = list(params)  # the tensors themselves: a step must change them, not only the list
+        out, err = attempt(fn, params, loss_fn, lr, what='`my_step`')
+        if err: return wrong(f"{err} ({case})", rows, "change the tensors inside `with torch.no_grad():`" if
+                             'in-place' in err else "`params` is a list of tensors: loop over it for the update")
         got, err = as_tensor(out, '`my_step`')
         if err: return wrong(f"{err} ({case})", rows, "return the loss, computed before the update")
         kind, row, text = compare('loss', got, want_loss); rows.append(row)
         if kind: return wrong(f"the returned {text} ({case})", rows, "return the loss computed *before* the update"
-                              if same(got, loss_fn(p.detach())) else "return the loss of `params` as they came in")
-        kind, row, text = compare('step', p.detach() - p0, want_step); rows.append(row)
-        if kind and torch.equal(p.detach(), p0):
-            return wrong(f"the parameters did not change ({case})", rows, "change them in place, `params -= ...`: "
-                         "`params = params - ...` makes a new tensor that only your function sees")
-        if kind: return wrong(f"the {text} ({case})", rows, dict(
-            sign="step *against* the gradient: subtract `lr * params.grad`",
-            factor="the step is `lr` times the gradient, once").get(kind, "the step is `-lr * params.grad`"))
-        left = 0. if p.grad is None else p.grad.abs().max().item()
-        rows.append(f"{'grad after':<14} | {'zero' if left == 0 else f'not zero (up to {left:.3g})'}")
-        if left: return wrong(f"`params.grad` still holds the gradient after the step ({case})", rows,
-                              "zero it after the update, `params.grad.zero_()`: the next `backward()` adds to it")
-    return correct(rows, f"the loss, the step and the zeroed gradient agree in {len(cases)} of {len(cases)} cases")
+                              if same(got, loss_fn([p.detach() for p in mine])) else
+                              "return the loss of `params` as they came in")
+        for k, (p, p0, g) in enumerate(zip(mine, starts, grads)):
+            kind, row, text = compare(f"step params[{k}]", p.detach() - p0, -lr * g); rows.append(row)
+            if kind and torch.equal(p.detach(), p0):
+                replaced = k >= len(params) or params[k] is not p
+                others = any(not torch.equal(q.detach(), s) for q, s in zip(mine, starts))
+                return wrong(f"params[{k}] did not change ({case})", rows, "update every tensor of the list"
+                             if others and not replaced else "change each tensor in place, `p -= ...`: a new tensor, "
+                             "in a variable or in the list, is not the one the model holds")
+            if kind: return wrong(f"the {text} ({case})", rows, dict(
+                sign="step *against* the gradient: subtract `lr` times each tensor's `.grad`",
+                factor="the step is `lr` times the gradient, once").get(kind, "each tensor moves by `-lr * p.grad`"))
+        left = max(0. if p.grad is None else p.grad.abs().max().item() for p in mine)
+        rows.append(f"{'grads after':<14} | {'zero' if left == 0 else f'not zero (up to {left:.3g})'}")
+        if left: return wrong(f"a `.grad` still holds the gradient after the step ({case})", rows,
+                              "zero each one after the update, `p.grad.zero_()`: the next `backward()` adds to it")
+    return correct(rows, f"the loss, the steps and the zeroed gradients agree in {len(cases)} of {len(cases)} cases")
 
 # %% ../nbs/02_descent.ipynb #x2a0040
-class _Counted:
-    "A loss function that counts its calls"
-    def __init__(self, f): self.f, self.calls = f, 0
-    def __call__(self, p): self.calls += 1; return self.f(p)
+class _Recorded:
+    "A loss function that records the parameters it is evaluated at"
+    def __init__(self, f): self.f, self.at = f, []
+    def __call__(self, p):
+        self.at.append(torch.as_tensor(p).detach().to(torch.float64).clone())
+        return self.f(p)
     def __repr__(self): return 'loss_fn'
 
-def _forward_diff(loss_fn, params, eps=1e-4):
-    "The usual wrong answer: (L(p + δ) − L(p)) / δ"
-    p, g = params.clone(), torch.zeros_like(params)
-    for i in range(p.numel()):
-        up = p.clone(); up.view(-1)[i] += eps
-        g.view(-1)[i] = (float(loss_fn(up)) - float(loss_fn(p))) / eps
-    return g
-
-def _all_at_once(loss_fn, params, eps=1e-4):
-    "Another: every parameter nudged together"
-    return torch.full_like(params, (float(loss_fn(params + eps)) - float(loss_fn(params - eps))) / (2 * eps))
-
-def check_fd_grad(fn):
-    "Check the learner's `fn(loss_fn, params, eps=1e-4)`, central finite differences, against torch.autograd in float64"
+def _slope_cases():
+    "(loss function, params, direction v, eps) for `check_slope_along`: a vector, a matrix, 50 parameters; 3 eps"
     x, y = lesson_data()
-    x64 = x.double()
-    fs = [lambda p: (p**3).sum() + p[0] * p[1], lambda p: ((quad(p[0], p[1], p[2], x64) - y)**2).mean(),
-          lambda p: torch.sin(p).sum() * p[0]]
-    starts = [[2., -1., 0.5], [1.1, 1.1, 1.1], [0.3, -0.7]]
-    cases = [(_Counted(f), torch.tensor(s, dtype=torch.float64)) for f, s in zip(fs, starts)]
-    def autograd(loss_fn, params):
-        p = params.clone().requires_grad_()
-        return torch.autograd.grad(loss_fn.f(p), p)[0]
-    hints = dict(sign="the difference is L(p + δ) − L(p − δ), in that order",
-                 factor="divide by 2δ, the distance between the two nudged points",
-                 shape="one number per parameter: a tensor shaped like `params`",
-                 type="return the gradient as a tensor shaped like `params` (`torch.zeros_like(params)`, filled in)",
-                 values="nudge one parameter at a time by ±eps (eps=1e-4), the others unchanged, in float64",
-                 raised="`params` is a tensor: nudge a copy of it (`.clone()`), one entry at a time")
-    mistakes = [(_forward_diff, "that is the forward difference (L(p + δ) − L(p)) / δ; nudge both ways: "
-                                "(L(p + δ) − L(p − δ)) / 2δ is far more accurate"),
-                (_all_at_once, "every parameter was nudged at once; nudge one at a time, the others unchanged")]
-    v = check_fn(fn, cases, autograd, 'my_fd_grad', hints, rtol=1e-6, atol=1e-8, typical=mistakes)
-    if v:
-        for i, (f, p) in enumerate(cases, 1):
-            if f.calls < 2 * p.numel():
-                return wrong(f"right numbers, but `loss_fn` was called only {f.calls} times for {p.numel()} parameters "
-                             f"(case {i} of {len(cases)})", v.rows, "this exercise is about nudging: two calls per "
-                             "parameter, and no autograd")
-    return v
+    x64, g = x.double(), seeded(3)
+    w = torch.randn(50, generator=g, dtype=torch.float64)
+    def f64(*v): return torch.tensor(v, dtype=torch.float64)
+    return [(lambda p: (p**3).sum() + p[0] * p[1], f64(2., -1., 0.5), f64(1., 0., -2.), 1e-4),
+            (lambda p: ((quad(p[0], p[1], p[2], x64) - y)**2).mean(), f64(1.1, 1.1, 1.1), f64(0.3, -0.2, 1.), 1e-3),
+            (lambda p: torch.sin(p).sum() * p[0, 0], f64(0.3, -0.7, 1.2, 0.1).reshape(2, 2), f64(1., 2., -1., .5).reshape(2, 2), 1e-5),
+            (lambda p: torch.log1p((w * p).sum()**2) + (p**2).mean(), 0.1 * w.flip(0), w.roll(1), 2e-4)]
+
+@checker
+def check_slope_along(fn):
+    "Check the learner's `fn(loss_fn, params, v, eps)`: the slope along `v` from two evaluations, against autograd"
+    if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200])
+    cases, rows = _slope_cases(), []
+    for i, (f, p, v, eps) in enumerate(cases, 1):
+        case = f"case {i} of {len(cases)}: params of shape {tuple(p.shape)}, eps={eps:g}"
+        q = p.clone().requires_grad_()
+        want = (torch.autograd.grad(f(q), q)[0] * v).sum()
+        loss_fn = _Recorded(f)
+        given = copy_args((loss_fn, p, v, eps))
+        out, err = attempt(fn, *given, what='`my_slope_along`')
+        if not err and (moved := changed((p, v), given[1:3], ['`params`', '`v`'])):
+            return wrong(f"`my_slope_along` changed its argument {moved} in place ({case})", rows,
+                         "nudge new tensors, `params + eps * v`; `params += ...` changes the caller's parameters")
+        if not err: got, err = as_tensor(out, '`my_slope_along`')
+        if err: return wrong(f"{err} ({case})", rows, "return the slope, one number" if ' raised ' not in err else
+                             "`params` and `v` are tensors of the same shape: `params + eps * v` nudges all of them")
+        kind, row, text = compare(f"my_slope_along #{i}", got, want, rtol=1e-5, atol=1e-6)
+        rows.append(row)
+        at = loss_fn.at
+        def seen(*pts): return len(at) == len(pts) and all(any(torch.allclose(a, b, 0, 1e-12) for a in at) for b in pts)
+        u, right_points = v / v.norm(), seen(p + eps * v, p - eps * v)
+        if seen(p + eps * v, p): cause = "that is the forward difference; nudge both ways: L(p + δv) − L(p − δv), over 2δ"
+        elif eps != 1e-4 and seen(p + 1e-4 * v, p - 1e-4 * v): cause = f"nudge by the `eps` you are given ({eps:g} here)"
+        elif seen(p + eps * u, p - eps * u):
+            cause = "nudge along `v` as it is, not along v scaled to length 1: the slope along v grows with v's length"
+        else: cause = None
+        if kind:
+            hint = cause or (right_points and dict(
+                factor="divide by 2δ, the distance between the two points, in units of v",
+                sign="the difference is L(p + δv) − L(p − δv), in that order").get(kind)) or \
+                "evaluate the loss at params + eps·v and params − eps·v, and divide the difference by 2·eps"
+            return wrong(f"{text} ({case})", rows, hint)
+        if not right_points:
+            return wrong(f"right number, but `loss_fn` was called {len(at)} times, not just at params ± eps·v ({case})",
+                         rows, cause or "two evaluations, whatever the number of parameters: that is the point of a "
+                         "direction")
+    return correct(rows, f"{len(cases)} of {len(cases)} slopes agree with autograd, two evaluations each")
+
+# %% ../nbs/02_descent.ipynb #4e3b4c38
+def _mae_grad_autograd(params, x, y):
+    "autograd's gradient of the MAE of a·x² + b·x + c at `params` on `x`, `y`, in float64"
+    p = torch.as_tensor(params).detach().to(torch.float64).requires_grad_()
+    x, y = torch.as_tensor(x).to(torch.float64), torch.as_tensor(y).to(torch.float64)
+    return torch.autograd.grad((quad(p[0], p[1], p[2], x) - y).abs().mean(), p)[0]
+
+def _mse_grad_autograd(params, x, y):
+    "The same for the mean squared error"
+    p = torch.as_tensor(params).detach().to(torch.float64).requires_grad_()
+    x, y = torch.as_tensor(x).to(torch.float64), torch.as_tensor(y).to(torch.float64)
+    return torch.autograd.grad(((quad(p[0], p[1], p[2], x) - y)**2).mean(), p)[0]
+
+def _best_fits():
+    "The MAE's and the MSE's best quadratics for the lesson's data, exactly, in float64"
+    x, y = lesson_data()
+    X, Y = torch.cat([x**2, x, torch.ones_like(x)], 1).double(), y[:, 0].double()
+    # the MAE's best fit passes through 3 of the points (a corner of its straight pieces): try every 3
+    through3 = torch.linalg.solve(X[torch.tensor(list(itertools.combinations(range(len(Y)), 3)))],
+                                  Y[torch.tensor(list(itertools.combinations(range(len(Y)), 3)))])
+    best_mae = through3[(through3 @ X.T - Y).abs().mean(1).argmin()]
+    return best_mae, torch.linalg.lstsq(X, Y[:, None]).solution[:, 0]
+
+def _grad_cases():
+    "(params, x, y) for `check_mae_grad`: the lesson's data, a flat batch, a batch of 1, float32"
+    g = seeded(2)
+    def batch(n, shape, dtype=torch.float64):
+        xs = torch.rand(n, generator=g, dtype=torch.float64) * 4 - 2
+        ys = 3*xs**2 - xs + torch.randn(n, generator=g, dtype=torch.float64)
+        return xs.reshape(shape).to(dtype), ys.reshape(shape).to(dtype)
+    x, y = lesson_data()
+    return [(torch.tensor([1.1, 1.1, 1.1], dtype=torch.float64), x, y),
+            (torch.tensor([-0.5, 2., 0.3], dtype=torch.float64), *batch(7, (7,))),
+            (torch.tensor([2., -1., 0.5], dtype=torch.float64), *batch(1, (1, 1))),
+            (torch.tensor([2.5, 0.3, -0.6]), *batch(12, (12, 1), torch.float32))]
+
+def _by_hand(fn):
+    "`fn` run with autograd off, and a list or tuple of three numbers it returns made a tensor"
+    def my_mae_grad(*args):
+        with torch.no_grad(): out = fn(*args)
+        if isinstance(out, (list, tuple)) and len(out) == 3 and all(
+                isinstance(v, numbers.Real) or (torch.is_tensor(v) and v.numel() == 1) for v in out):
+            out = torch.tensor([float(v) for v in out], dtype=torch.float64)
+        return out
+    return my_mae_grad
+
+def _sgn(p, x, y): return torch.sign(quad(p[0], p[1], p[2], x) - y)
+def _err(p, x, y): return quad(p[0], p[1], p[2], x) - y
+def _avg(w, x, terms): return torch.stack([(w * t).mean() for t in terms])
+
+@checker
+def check_mae_grad(fn):
+    "Check the learner's `fn(params, x, y)`, the MAE's gradient by hand, against autograd in float64; then near the best fit"
+    hints = dict(sign="the error is pred − y, so each point contributes sign(pred − y), not sign(y − pred)",
+                 shape="one number per parameter, averaged over the points: a tensor of 3, for a, b and c",
+                 type="return the three numbers as one tensor (`torch.stack` makes one from three)",
+                 factor="each point's term is sign(pred − y) times x², x or 1, and the MAE averages over the points",
+                 values="each point's term is sign(pred − y) times x², x or 1, and the MAE averages over the points",
+                 nan="sign(pred − y) is a tensor of +1 and −1: no division is needed",
+                 raised="`params` holds a, b, c; `x` and `y` are tensors of the same shape (a column, or flat)")
+    mistakes = [(lambda p, x, y: torch.stack([(_sgn(p, x, y) * t).sum() for t in (x**2, x, torch.ones_like(x))]),
+                 "sums over the points instead of averaging them", "the MAE is a mean: divide by the number of points"),
+                (lambda p, x, y: _avg(_err(p, x, y), x, (x**2, x, 1)), "uses the error pred − y itself, not its sign: "
+                 "that is the gradient of half the squared error", "the derivative of |e| is the sign of e, +1 or −1, "
+                 "whatever the size of e"),
+                (lambda p, x, y: _avg(2 * _err(p, x, y), x, (x**2, x, 1)), "is the gradient of the mean *squared* "
+                 "error", "the derivative of |e| is the sign of e, +1 or −1, whatever the size of e"),
+                (lambda p, x, y: _avg(_sgn(p, x, y), x, (1, x, x**2)), "has a's and c's entries swapped",
+                 "the order is (a, b, c): x² for a, x for b, 1 for c"),
+                (lambda p, x, y: _avg(_sgn(p, x, y), x, (x, x, 1)), "uses x for `a`",
+                 "`a` multiplies x²: moving `a` by 1 moves the prediction by x²"),
+                (lambda p, x, y: _avg(_sgn(p, x, y), x, (1, 1, 1)), "leaves out how the prediction moves with each "
+                 "parameter", "chain rule: sign(pred − y) times ∂pred/∂a = x², ∂pred/∂b = x, ∂pred/∂c = 1")]
+    if not callable(fn): return wrong(f"expected a function, got {type(fn).__name__}: {fn!r}"[:200], (), hints['type'])
+    v = check_fn(_by_hand(fn), _grad_cases(), _mae_grad_autograd, 'my_mae_grad', hints, typical=mistakes)
+    if not v:
+        if 'does not require grad' in v.msg or 'does not have a grad_fn' in v.msg:
+            return wrong(v.msg.split('\nhint: ')[0].removeprefix('not yet: '), v.rows, "by hand, without autograd "
+                         "(the checker runs your function under `torch.no_grad()`): no `backward()`")
+        return v
+    # near the best fit: the learner's gradient along the way from 1.1, 1.1, 1.1, against the MSE's
+    (x, y), start = lesson_data(), torch.tensor([1.1, 1.1, 1.1], dtype=torch.float64)
+    best_mae, best_mse = _best_fits()
+    rows, sizes = v.rows + [f"{'still to go':<14} | {'size of your MAE gradient':<26} | size of the MSE's gradient"], []
+    for left in (1, 0.1, 0.01, 0.001):
+        p = best_mae + left * (start - best_mae)
+        got, err = answer(_by_hand(fn), p, x, y, what='`my_mae_grad`')
+        if err: return wrong(f"{err} (near the best fit)", rows, hints['raised'])
+        kind, _, text = compare('my_mae_grad', got, _mae_grad_autograd(p, x, y))
+        if kind: return wrong(f"{text} (at {p.tolist()}, near the best fit)", rows, hints['values'])
+        sizes.append(got.norm().item())
+        mse = _mse_grad_autograd(best_mse + left * (start - best_mse), x, y).norm().item()
+        rows.append(f"{f'{left * 100:g}%':<14} | {sizes[-1]:<26.4f} | {mse:.4f}")
+    return correct(rows, f"autograd agrees in {len(_grad_cases())} of {len(_grad_cases())} cases; and near the best "
+                         f"fit your gradient's size stays {sizes[-1]:.3f} while the MSE's shrinks with the distance: why?")

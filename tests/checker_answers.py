@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnscratch.fitting import quad, mae
-from nnscratch.relu import mk_relus
+from nnscratch.relu import mk_relus, sum_relus
 from nnscratch.engine import _node, Value
 from nnscratch.logistic import sigmoid, softplus
 from nnscratch.handoff import Linear, ReLU
@@ -23,58 +23,65 @@ class Args(tuple):
 F64 = torch.float64
 
 # ---- 01 fitting
-def _mae_loop(p, a): return sum(abs(float(u) - float(v)) for u, v in zip(p.flatten(), a.flatten())) / p.numel()
-def _quad_global(a, b, c):
-    xs = torch.linspace(-2, 2, 9, dtype=F64)[:, None]  # the checker's own grid, not the x it is given
-    return lambda x: quad(a, b, c, xs)
-def _quad_nested(a, b, c):
-    def f(x): return torch.stack([x**2, x, torch.ones_like(x)], -1) @ torch.tensor([a, b, c], dtype=x.dtype)
-    return f
+def _rmse_loop(p, a): return math.sqrt(sum((float(u) - float(v))**2 for u, v in zip(p.flatten(), a.flatten())) / p.numel())
+def _cubic_grid(a, b, c, d):
+    xs = torch.linspace(-2, 2, 9, dtype=F64)[:, None]  # its own grid, not the x it is given
+    return lambda x: a*xs**3 + b*xs**2 + c*xs + d
+def _cubic_columns(a, b, c, d):  # right for a column x only
+    return lambda x: torch.cat([x**3, x**2, x, torch.ones_like(x)], 1) @ torch.tensor([[a], [b], [c], [d]], dtype=x.dtype)
+def _cubic_matrix(a, b, c, d):
+    return lambda x: torch.stack([x**3, x**2, x, torch.ones_like(x)], -1) @ torch.tensor([a, b, c, d], dtype=x.dtype)
+def _rest(a, b, x, y): return (y - a*x**2 - b*x).flatten()
+def _upper_middle(a, b, x, y): r = sorted(_rest(a, b, x, y).tolist()); return r[len(r) // 2]
 
 # ---- 02 descent
 def _step(update, zero='zero', ret='before'):
-    "A descent step: the loss, backward, `update(params, lr)` in place, then the gradient reset `zero`"
+    "A descent step on a list of tensors: the loss, backward, `update(p, lr)` in place for each, then the reset `zero`"
     def my_step(params, loss_fn, lr):
         loss = loss_fn(params)
         loss.backward()
-        with torch.no_grad(): update(params, lr)
-        if zero == 'zero': params.grad.zero_()
-        elif zero == 'none': params.grad = None
+        with torch.no_grad():
+            for k, p in enumerate(params):
+                update(p, lr)
+                if zero == 'zero' or (zero == 'first' and k == 0): p.grad.zero_()
+                elif zero == 'none': p.grad = None
         return loss if ret == 'before' else loss_fn(params)
     return my_step
 
-def _fd(eps_fixed=None, dtype=None):
-    "Central differences, with the step fixed to `eps_fixed` whatever `eps` is passed, or computed in `dtype`"
-    def my_fd_grad(loss_fn, params, eps=1e-4):
-        eps = eps_fixed or eps
-        p = params if dtype is None else params.to(dtype)
-        grad = torch.zeros_like(params)
-        for i in range(p.numel()):
-            up, down = p.clone(), p.clone()
-            up.view(-1)[i] += eps; down.view(-1)[i] -= eps
-            grad.view(-1)[i] = (loss_fn(up) - loss_fn(down)) / (2 * eps)
-        return grad
-    return my_fd_grad
-
-def _fd_aliased(loss_fn, params, eps=1e-4):
-    "Nudges `params` itself up and down: the two nudges cancel, and the input is left changed"
-    grad = torch.zeros_like(params)
-    for i in range(params.numel()):
-        params.view(-1)[i] += eps; up = loss_fn(params)
-        params.view(-1)[i] -= 2 * eps; down = loss_fn(params)
-        grad.view(-1)[i] = (up - down) / (2 * eps)
-    return grad
-
-def _fd_eye(loss_fn, params, eps=1e-4):
-    return torch.stack([(loss_fn(params + eps * e) - loss_fn(params - eps * e)) / (2 * eps)
-                        for e in torch.eye(params.numel(), dtype=params.dtype)])
-
-def _fd_autograd(loss_fn, params, eps=1e-4):
-    p = params.clone().requires_grad_()
-    return torch.autograd.grad(loss_fn(p), p)[0]
+def _pred_err(p, x, y): return p[0]*x**2 + p[1]*x + p[2] - y
+def _grad_of(w):
+    "The MAE's gradient with `w(p, x, y)` in place of sign(pred - y)"
+    def my_mae_grad(p, x, y):
+        s = w(p, x, y)
+        return torch.stack([(s * x**2).mean(), (s * x).mean(), s.mean()])
+    return my_mae_grad
+def _mae_grad_loop(p, x, y):
+    a, b, c = (float(v) for v in p)
+    g = [0., 0., 0.]
+    for xi, yi in zip(x.flatten().tolist(), y.flatten().tolist()):
+        s = math.copysign(1., a*xi**2 + b*xi + c - yi)
+        g = [g[0] + s*xi**2, g[1] + s*xi, g[2] + s]
+    return torch.tensor(g) / x.numel()
+def _mae_grad_numpy(p, x, y):
+    a, b, c = p.numpy(); x, y = x.numpy(), y.numpy()
+    s = np.sign(a*x**2 + b*x + c - y)
+    return np.array([(s * x**2).mean(), (s * x).mean(), s.mean()])
+def _mae_grad_squares_x(p, x, y):
+    out = _grad_of(lambda p, x, y: torch.sign(_pred_err(p, x, y)))(p, x, y)
+    x.pow_(2)  # and leaves the caller's x squared
+    return out
+def _slope(nudge=lambda p, v, eps: eps * v, div=lambda eps, v: 2 * eps):
+    def my_slope_along(loss_fn, params, v, eps=1e-4):
+        d = nudge(params, v, eps)
+        return (loss_fn(params + d) - loss_fn(params - d)) / div(eps, v)
+    return my_slope_along
+def _slope_scales_v(loss_fn, params, v, eps=1e-4):
+    v.mul_(eps)  # the caller's v, scaled
+    return (loss_fn(params + v) - loss_fn(params - v)) / (2 * eps)
 
 # ---- 03 relu
-def _relus_loop(p, x): return sum(torch.clip(m * x + b, 0.) for m, b in zip(p[0::2], p[1::2]))
+def _hooks_loop(p, x): return sum(torch.clip(m * (x - h), 0.) for m, h in zip(p[0::2], p[1::2]))
+TENT = [1., 1., 1., 1., 0., -2., 1., -1., 1.]  # relu(x + 1) - 2 relu(x) + relu(x - 1)
 def _best_by(score):
     def my_best_n(fits, x, y): return min(fits, key=lambda n: score(mk_relus(*fits[n][0])(x), y))
     return my_best_n
@@ -97,37 +104,73 @@ def _div(da, db, kids=lambda a, b: (a, b), assign=False):
         return out
     return my_div
 
-def _tanh(local, forward=math.tanh):
-    def my_tanh(x):
-        t = forward(x.data)
-        out = _node(t, (x,), 'tanh')
-        def _backward(g): x.grad += local(t, x.data) * g
+def _softplus(local, forward=lambda x: math.log(1 + math.exp(x))):
+    "A learner's softplus whose _backward adds local(s, x) * g, s the output"
+    def my_softplus(x):
+        s = forward(x.data)
+        out = _node(s, (x,), 'softplus')
+        def _backward(g): x.grad += local(s, x.data) * g
         out._backward = _backward
         return out
-    return my_tanh
+    return my_softplus
+
+def _twice(**slip):
+    "The gradients of u = x*y, v = u + x, L = v*u by hand, with some nodes' replaced by `slip[node](x, y, grads)`"
+    def used_twice(x, y):
+        u = x * y; v = u + x
+        g = dict(L=1.0); g['v'] = u; g['u'] = v + g['v']; g['x'] = g['v'] + g['u'] * y; g['y'] = g['u'] * x
+        for k, f in slip.items(): g[k] = f(x, y, g)
+        return g
+    return used_twice
+
+def _twice_engine(x, y):
+    "The gradients by the engine's own backward"
+    xv, yv = Value(x), Value(y); u = xv * yv; v = u + xv; L = v * u; L.backward()
+    return dict(L=L.grad, v=v.grad, u=u.grad, x=xv.grad, y=yv.grad)
 
 def _tanh_exp(x):
     e = (2 * x).exp()
     return (e - 1) / (e + 1)
 
 # ---- 05 nn
+def _sig(ds_of=lambda s, o, t: 2 * (o - t) * o * (1 - o)):
+    "A sigmoid neuron's (dw, db) of the squared error, by hand, with dL/ds given by `ds_of(s, o, t)`"
+    def sigmoid_grads(w, b, x, t):
+        s = sum(wi * xi for wi, xi in zip(w, x)) + b
+        o = 1 / (1 + math.exp(-s)); ds = ds_of(s, o, t)
+        return [ds * xi for xi in x], ds
+    return sigmoid_grads
+
+def _sig_engine(w, b, x, t):
+    "The same by the engine's own backward"
+    W, B = [Value(v) for v in w], Value(b)
+    L = (sum((wi * xi for wi, xi in zip(W, x)), B).sigmoid() - t)**2; L.backward()
+    return [p.grad for p in W], B.grad
+
 def _neuron(body): return lambda w, b, x: body(w, b, x)
 def _neuron_loop(w, b, x):
     act = b
     for wi, xi in zip(w, x): act = act + wi * xi
     return act.tanh()
 
-def _sgd(update, zero=True, backward=True):
-    def my_step(model, loss, lr):
+def _decay(update, zero=True, backward=True):
+    "A step with the penalty's gradient: zero_grad, backward, then `update(p, lr, alpha)` for each parameter"
+    def decay_step(model, loss, lr, alpha):
         if zero: model.zero_grad()
         if backward: loss.backward()
-        for p in model.parameters(): p.data = update(p, lr)
-    return my_step
+        for p in model.parameters(): p.data = update(p, lr, alpha)
+    return decay_step
 
-def _sgd_manual_zero(model, loss, lr):
+def _decay_manual_zero(model, loss, lr, alpha):
     for p in model.parameters(): p.grad = 0.0
     loss.backward()
-    for p in model.parameters(): p.data += -lr * p.grad
+    for p in model.parameters(): p.data += -lr * p.grad - lr * 2 * alpha * p.data
+
+def _decay_by_penalty(model, loss, lr, alpha):
+    "sgd_step on the loss plus alpha·Σp², the penalty in the loss"
+    model.zero_grad()
+    (loss + alpha * sum(p * p for p in model.parameters())).backward()
+    for p in model.parameters(): p.data -= lr * p.grad
 
 # ---- 06 data
 def _perm(X, g): return torch.randperm(len(X), generator=g)
@@ -313,31 +356,31 @@ RIGHT_E = {
 }
 
 # ---- 10 dropout
-def _dropout(mask, scale=lambda p: 1/(1 - p), eval_scale=False):
-    def my_dropout(x, p, training, generator):
-        if not training: return x / (1 - p) if eval_scale else x
-        return x*mask(x, p, generator)*scale(p)
-    return my_dropout
-def _shared_mask(x, p, g): return torch.rand(x.shape[-1], generator=g, dtype=x.dtype) >= p  # one mask for every row
-def _own_seed(x, p, g): return torch.rand(x.shape, generator=torch.Generator().manual_seed(0)) >= p
-def _bernoulli(x, p, g): return torch.bernoulli(torch.full(x.shape, 1 - p, dtype=torch.float64), generator=g)
-def _dropout_inplace(x, p, training, generator):
+def _gauss(noise, in_eval=False):
+    "A Gaussian dropout: x times `noise(x, sigma, generator)` in training (or in eval mode, with `in_eval`)"
+    def gaussian_dropout(x, p, training, generator):
+        if training == in_eval: return x
+        return x*noise(x, (p/(1 - p))**0.5, generator)
+    return gaussian_dropout
+def _gauss_inplace(x, p, training, generator):
     if not training: return x
-    return x.mul_(torch.rand(x.shape, generator=generator) >= p).div_(1 - p)
-
-def _dob_inplace(dout, keep, p):
-    dout[~keep] = 0; dout /= 1 - p
-    return dout
-
-def _avg(passes, k=lambda K: K, combine=lambda ps: ps.mean(0), restore='eval'):
-    def my_mask_average(model, X, K):
-        was = model.training
+    x *= 1 + (p/(1 - p))**0.5*torch.randn(x.shape, generator=generator, dtype=x.dtype)
+    return x
+def _vote(combine, K=lambda K: K):
+    "A mask vote: `combine(logits of the passes, stacked)` gives one digit per image"
+    def mask_vote(model, X, K_):
         model.train()
-        probs = combine(torch.stack([passes(model, X) for _ in range(k(K))]))
-        model.train(was) if restore == 'was' else model.eval()
-        return probs
-    return my_mask_average
-def _probs(model, X): return model.forward(X).softmax(1)
+        logits = torch.stack([model.forward(X) for _ in range(K(K_))])
+        model.eval()
+        return combine(logits)
+    return mask_vote
+def _vote_counts(logits): return F.one_hot(logits.argmax(2), logits.shape[2]).sum(0)
+def _classic(mask=lambda x, p, g: torch.rand(x.shape, generator=g) >= p, train=lambda x, m, p: x*m,
+             test=lambda x, p, g: x*(1 - p)):
+    "The paper's dropout: `train(x, mask, p)` in training, `test(x, p, generator)` in eval mode"
+    def classic_dropout(x, p, training, generator):
+        return train(x, mask(x, p, generator), p) if training else test(x, p, generator)
+    return classic_dropout
 
 # ---- 11 optim
 def _momentum(step):
@@ -364,13 +407,6 @@ def _adamw_inplace(p, g, m, v, t, lr, betas, eps, weight_decay):
     return p, m, v
 
 # ---- 12 handoff
-def _learner(loss_func=lambda: nn.CrossEntropyLoss(), metrics=None, model=lambda m: m):
-    def my_learner(dls, model_):
-        from fastai.learner import Learner
-        from fastai.metrics import accuracy
-        return Learner(dls, model(model_), loss_func=loss_func(), metrics=metrics() if metrics else accuracy)
-    return my_learner
-
 def accuracy(inp, targ):
     "Named like fastai's, but it counts the right answers instead of averaging them"
     return (inp.argmax(-1) == targ).float().sum()
@@ -412,23 +448,30 @@ SOLUTION_QUAD, SOLUTION_RELUS = (2.6, 1.3, 0.6), [-4., -2., 6., 0., -2., -2.]
 BY_HAND = dict(L=1.0, d=-2.0, f=4.0, e=-2.0, c=-2.0, a=6.0, b=-4.0)
 
 WRONG = {
-    'check_mae': {
-        'divides by len, not numel (right for columns only)': lambda p, a: (p - a).abs().sum() / len(p),
-        'median of the absolute differences': lambda p, a: (p - a).abs().median(),
-        'root mean squared error': lambda p, a: ((p - a)**2).mean().sqrt(),
+    'check_rmse': {
+        'divides by len, not numel (right for columns only)': lambda p, a: (((p - a)**2).sum() / len(p)).sqrt(),
+        'the root of the median square': lambda p, a: ((p - a)**2).median().sqrt(),
         'largest absolute difference': lambda p, a: (p - a).abs().max(),
-        'divides by N - 1': lambda p, a: (p - a).abs().sum() / (p.numel() - 1),
-        'changes preds in place': lambda p, a: p.sub_(a).abs_().mean()},
-    'check_mk_quad': {
-        'computes on its own grid, not on x': _quad_global,
-        'a hard-coded to 3': lambda a, b, c: partial(quad, 3., b, c),
-        'b and c swapped': lambda a, b, c: lambda x: a*x**2 + c*x + b,
-        'a cube, not a square': lambda a, b, c: lambda x: a*x**3 + b*x + c,
-        'b times |x|': lambda a, b, c: lambda x: a*x**2 + b*x.abs() + c,
-        'right for 9 points only': lambda a, b, c: lambda x: a*x**2 + b*x + c*torch.ones(9, 1, dtype=F64)},
+        'square root of the MAE': lambda p, a: (p - a).abs().mean().sqrt(),
+        'standard deviation of the differences': lambda p, a: (p - a).std(),
+        'changes preds in place': lambda p, a: p.sub_(a).pow_(2).mean().sqrt()},
+    'check_mk_cubic': {
+        'computes on its own grid, not on x': _cubic_grid,
+        'right for a column x only': _cubic_columns,
+        'a hard-coded to 1': lambda a, b, c, d: lambda x: x**3 + b*x**2 + c*x + d,
+        'b and c swapped': lambda a, b, c, d: lambda x: a*x**3 + c*x**2 + b*x + d,
+        'x squared in the cubic term': lambda a, b, c, d: lambda x: a*x**2 + b*x**2 + c*x + d,
+        'd times x': lambda a, b, c, d: lambda x: a*x**3 + b*x**2 + c*x + d*x},
     'check_quad_by_hand': {
         'sign of a flipped': Args(-2.6, 1.3, 0.6), 'all zero': Args(0., 0., 0.), 'c far off': Args(2.6, 1.3, 6.),
         'a string': Args('2.6', 1.3, 0.6), 'one list for a': Args([2.6], 1.3, 0.6), 'an infinity': Args(2.6, 1.3, math.inf)},
+    'check_best_c': {
+        'b forgotten': lambda a, b, x, y: (y - a*x**2).median(),
+        'a and b swapped': lambda a, b, x, y: (y - b*x**2 - a*x).median(),
+        'the midpoint of the extremes': lambda a, b, x, y: (_rest(a, b, x, y).max() + _rest(a, b, x, y).min()) / 2,
+        'the median of the absolute residuals': lambda a, b, x, y: _rest(a, b, x, y).abs().median(),
+        'changes y in place': lambda a, b, x, y: y.sub_(a*x**2 + b*x).median(),
+        'the mean of y': lambda a, b, x, y: y.mean()},
     'check_lr_choice': {
         'negative': Args(-0.3), 'far too small': Args(1e-4), 'far too large': Args(100.), 'a list': Args([0.3]),
         'a string': Args('0.3'), 'a complex number': Args(0.3j)},
@@ -436,23 +479,37 @@ WRONG = {
         'steps by the sign of the gradient': _step(lambda p, lr: p.sub_(lr * p.grad.sign())),
         'normalized step': _step(lambda p, lr: p.sub_(lr * p.grad / p.grad.norm())),
         'steps twice': _step(lambda p, lr: p.sub_(2 * lr * p.grad)),
-        'lr hard-coded to 0.01': _step(lambda p, lr: p.sub_(0.01 * p.grad)),
-        'updates the first parameter only': _step(lambda p, lr: p[:1].sub_(lr * p.grad[:1])),
+        'lr hard-coded to 0.1': _step(lambda p, lr: p.sub_(0.1 * p.grad)),
+        'zeroes the first gradient only': _step(lambda p, lr: p.sub_(lr * p.grad), zero='first'),
         'returns the loss after the step': _step(lambda p, lr: p.sub_(lr * p.grad), ret='after')},
-    'check_fd_grad': {
-        'eps hard-coded to 1e-4': _fd(eps_fixed=1e-4),
-        'eps hard-coded to 1e-2': _fd(eps_fixed=1e-2),
-        'nudges in float32': _fd(dtype=torch.float32),
-        'nudges params itself (the nudges cancel)': _fd_aliased,
-        'autograd, no nudging': _fd_autograd,
-        'gradient of the mean over the parameters': lambda f, p, eps=1e-4: _fd()(f, p, eps) / p.numel()},
-    'check_sum_relus': {
-        'hard-coded three ReLUs': lambda p, x: sum(torch.clip(p[2*i] * x + p[2*i+1], 0.) for i in range(3)),
-        'leaky ReLU': lambda p, x: F.leaky_relu(x * p[0::2] + p[1::2], 0.01).sum(-1, keepdim=True),
-        'softplus': lambda p, x: F.softplus(x * p[0::2] + p[1::2]).sum(-1, keepdim=True),
-        'the last ReLU dropped': lambda p, x: torch.clip(x * p[0:-2:2] + p[1:-2:2], 0.).sum(-1, keepdim=True),
-        'b added after the clip': lambda p, x: (torch.clip(x * p[0::2], 0.) + p[1::2]).sum(-1, keepdim=True),
-        'sums everything into one number': lambda p, x: torch.clip(x * p[0::2] + p[1::2], 0.).sum()},
+    'check_hook_relus': {
+        'hard-coded three ReLUs': lambda p, x: sum(torch.clip(p[2*i] * (x - p[2*i+1]), 0.) for i in range(3)),
+        'leaky ReLU': lambda p, x: F.leaky_relu(p[0::2] * (x - p[1::2]), 0.01).sum(-1, keepdim=True),
+        'softplus': lambda p, x: F.softplus(p[0::2] * (x - p[1::2])).sum(-1, keepdim=True),
+        'the last ReLU dropped': lambda p, x: torch.clip(p[0:-2:2] * (x - p[1:-2:2]), 0.).sum(-1, keepdim=True),
+        'the size of the slope only': lambda p, x: torch.clip(p[0::2].abs() * (x - p[1::2]), 0.).sum(-1, keepdim=True),
+        'the hook as b divided by m': lambda p, x: torch.clip(p[0::2] * x + p[1::2] / p[0::2], 0.).sum(-1, keepdim=True),
+        'sums everything into one number': lambda p, x: torch.clip(p[0::2] * (x - p[1::2]), 0.).sum()},
+    'check_tent': {
+        'upside down': Args(TENT[:2] + [-1.] + TENT[3:5] + [2.] + TENT[6:8] + [-1.]),
+        'a plain sum, every c = 1': Args([1., 1., 1., 1., 0., 1., 1., -1., 1.]),
+        'm and b swapped': Args([1., 1., 1., 0., 1., -2., -1., 1., 1.]), 'two ReLUs': Args(TENT[:6]),
+        'twice as steep': Args([2., 2., 1., 2., 0., -2., 2., -2., 1.]), 'eight numbers': Args(TENT[:8]),
+        'pairs (m, b), no c': Args([[1., 1.], [1., 0.], [1., -1.]]), 'strings': Args([str(v) for v in TENT])},
+    'check_slope_along': {
+        'eps hard-coded to 1e-2': _slope(nudge=lambda p, v, eps: 1e-2 * v, div=lambda eps, v: 2e-2),
+        'divides by the length of v too': _slope(div=lambda eps, v: 2 * eps * v.norm()),
+        'the mean slope per parameter': _slope(div=lambda eps, v: 2 * eps * v.numel()),
+        'second difference': lambda f, p, v, eps=1e-4: (f(p + eps*v) - 2*f(p) + f(p - eps*v)) / eps**2,
+        'changes v in place': _slope_scales_v,
+        'nudges along the sign of v': _slope(nudge=lambda p, v, eps: eps * v.sign())},
+    'check_mae_grad': {
+        'tanh for the sign': _grad_of(lambda p, x, y: torch.tanh(_pred_err(p, x, y))),
+        'the absolute error for the sign': _grad_of(lambda p, x, y: _pred_err(p, x, y).abs()),
+        'sign of the error without b and c': _grad_of(lambda p, x, y: torch.sign(p[0]*x**2 - y)),
+        'one mean over everything': lambda p, x, y: torch.stack([torch.sign(_pred_err(p, x, y)) * t for t in (x**2, x, torch.ones_like(x))]).mean(),
+        'squares x in place': _mae_grad_squares_x,
+        'sign of the mean error': _grad_of(lambda p, x, y: torch.sign(_pred_err(p, x, y).mean()))},
     'check_three_relus': {
         'signs flipped': Args([-v for v in SOLUTION_RELUS]), 'five numbers': Args(SOLUTION_RELUS[:5]),
         'seven numbers': Args(SOLUTION_RELUS + [0.]), 'm and b swapped': Args([-2., -4., 0., 6., -2., -2.]),
@@ -474,21 +531,32 @@ WRONG = {
         'only a is a child': _div(lambda a, b, g: g / b, lambda a, b, g: -a / b**2 * g, kids=lambda a, b: (a,)),
         'a float, not a Value': lambda a, b: a.data / b.data,
         'gradients swapped': _div(lambda a, b, g: -a / b**2 * g, lambda a, b, g: g / b)},
-    'check_tanh': {
-        '1 - t': _tanh(lambda t, x: 1 - t), 't itself': _tanh(lambda t, x: t),
-        "the sigmoid's slope": _tanh(lambda t, x: t * (1 - t)), '1 - x²': _tanh(lambda t, x: 1 - x * x),
-        'forward is sigmoid': _tanh(lambda t, x: 1 - t * t, forward=lambda x: 1 / (1 + math.exp(-x))),
-        'a float, not a Value': lambda x: math.tanh(x.data)},
+    'check_used_twice': {
+        'du forgets the share from v, and x and y follow it': _twice(u=lambda x, y, g: x*y + x, x=lambda x, y, g: x*y + (x*y + x) * y, y=lambda x, y, g: (x*y + x) * x),
+        'dx counts the share from u twice': _twice(x=lambda x, y, g: g['v'] + 2 * g['u'] * y),
+        'dv is v': _twice(v=lambda x, y, g: x*y + x),
+        'dy uses y, not x': _twice(y=lambda x, y, g: g['u'] * y),
+        'a tuple, not a dict': lambda x, y: tuple(_twice()(x, y).values()),
+        'the engine without backward: all zeros but L': lambda x, y: dict(L=1.0, v=0.0, u=0.0, x=0.0, y=0.0),
+        'gradients as strings': lambda x, y: {k: str(v) for k, v in _twice()(x, y).items()}},
+    'check_softplus': {
+        'eˣ/(1 + eˣ)²': _softplus(lambda s, x: math.exp(x) / (1 + math.exp(x))**2),
+        "tanh's slope of the output": _softplus(lambda s, x: 1 - s * s),
+        'eˣ - 1': _softplus(lambda s, x: math.exp(x) - 1),
+        'σ of the output': _softplus(lambda s, x: 1 / (1 + math.exp(-s))),
+        'forward without the 1': _softplus(lambda s, x: 1 / (1 + math.exp(-x)), forward=lambda x: math.log(math.exp(x))),
+        'a float, not a Value': lambda x: math.log(1 + math.exp(x.data))},
     'check_four_points': {
         'too few steps': Args(5, 0.01), 'a negative lr': Args(100, -0.08), 'zero steps': Args(0, 0.1),
         'too many steps': Args(1000, 0.05), 'ReLUs die': Args(100, 0.5), 'steps as a string': Args('100', 0.08)},
-    'check_max_margin': {
-        'mean over the violating points only': lambda s, y: (1 - y * s)[y * s < 1].mean(),
-        'squared hinge': lambda s, y: ((1 - y * s).relu()**2).mean(),
-        'margin 0.5': lambda s, y: (0.5 - y * s).relu().mean(),
-        'labels taken as 0/1': lambda s, y: (1 - (2 * y - 1) * s).relu().mean(),
-        'the largest loss': lambda s, y: (1 - y * s).relu().max(),
-        'clamps from above': lambda s, y: (1 - y * s).clamp(max=0).mean()},
+    'check_sigmoid_grads': {
+        'σ(s)² for the slope': _sig(lambda s, o, t: 2 * (o - t) * (1 / (1 + math.exp(-s))) * (1 - 1 / (1 + math.exp(s)))),
+        'the target forgotten: 2o': _sig(lambda s, o, t: 2 * o * o * (1 - o)),
+        'o² for o in the slope': _sig(lambda s, o, t: 2 * (o - t) * o * o),
+        'db also times the sum of x': lambda w, b, x, t: (lambda dw, db: (dw, db * sum(x)))(*_sig()(w, b, x, t)),
+        'dw and db swapped in the pair': lambda w, b, x, t: (lambda dw, db: (db, dw))(*_sig()(w, b, x, t)),
+        'the gradient of the first weight only': lambda w, b, x, t: (lambda dw, db: ([dw[0]] + [0.0] * (len(dw) - 1), db))(*_sig()(w, b, x, t)),
+        'the loss, not its gradients': lambda w, b, x, t: ([(1 / (1 + math.exp(-(sum(a * c for a, c in zip(w, x)) + b))) - t)**2] * len(w), 0.0)},
     'check_neuron': {
         'the first two inputs only': lambda w, b, x: sum((wi * xi for wi, xi in zip(w[:2], x[:2])), b).tanh(),
         'tanh of each term': lambda w, b, x: sum((wi * xi).tanh() for wi, xi in zip(w, x)) + b,
@@ -496,13 +564,52 @@ WRONG = {
         'b.data, not b': lambda w, b, x: (sum(wi * xi for wi, xi in zip(w, x)) + b.data).tanh(),
         'b times the first input': lambda w, b, x: sum((wi * xi for wi, xi in zip(w, x)), b * x[0]).tanh(),
         'a float': lambda w, b, x: math.tanh(sum(wi.data * xi for wi, xi in zip(w, x)) + b.data)},
-    'check_sgd_step': {
-        'lr hard-coded to 0.1': _sgd(lambda p, lr: p.data - 0.1 * p.grad),
-        'the sign of the gradient': _sgd(lambda p, lr: p.data - lr * (p.grad > 0) + lr * (p.grad < 0)),
-        'gradient clipped to ±0.01': _sgd(lambda p, lr: p.data - lr * max(-0.01, min(0.01, p.grad))),
-        'the step halved': _sgd(lambda p, lr: p.data - lr * p.grad / 2),
-        'backward before zero_grad': lambda m, loss, lr: (loss.backward(), m.zero_grad(), [setattr(p, 'data', p.data - lr * p.grad) for p in m.parameters()]),
-        'the first layer only': lambda m, loss, lr: (m.zero_grad(), loss.backward(), [setattr(p, 'data', p.data - lr * p.grad) for p in m.layers[0].parameters()])},
+    'check_decay_step': {
+        'lr hard-coded to 0.1': _decay(lambda p, lr, a: p.data - 0.1 * (p.grad + 2 * a * p.data)),
+        'alpha hard-coded to 0.01': _decay(lambda p, lr, a: p.data - lr * (p.grad + 2 * 0.01 * p.data)),
+        'decay by alpha·p²': _decay(lambda p, lr, a: p.data - lr * (p.grad + a * p.data**2)),
+        'the decay from the moved parameter': _decay(lambda p, lr, a: (p.data - lr * p.grad) * (1 - 2 * lr * a)),
+        'the sign of the gradient': _decay(lambda p, lr, a: p.data - lr * ((p.grad > 0) - (p.grad < 0) + 2 * a * p.data)),
+        'backward before zero_grad': lambda m, loss, lr, a: (loss.backward(), m.zero_grad(), [setattr(p, 'data', p.data - lr * (p.grad + 2 * a * p.data)) for p in m.parameters()]),
+        'the first layer only': lambda m, loss, lr, a: (m.zero_grad(), loss.backward(), [setattr(p, 'data', p.data - lr * (p.grad + 2 * a * p.data)) for p in m.layers[0].parameters()])},
+    'check_nesterov': {
+        'lr hard-coded to 0.1': _momentum(lambda p, g, v, lr, mu: (p - 0.1*(g + mu*(mu*v + g)), mu*v + g)),
+        'mu hard-coded to 0.9': _momentum(lambda p, g, v, lr, mu: (p - lr*(g + 0.9*(0.9*v + g)), 0.9*v + g)),
+        'returns (v, p)': _momentum(lambda p, g, v, lr, mu: (mu*v + g, p - lr*(g + mu*(mu*v + g)))),
+        'mu squared in the look-ahead': _momentum(lambda p, g, v, lr, mu: (p - lr*(g + mu*mu*(mu*v + g)), mu*v + g)),
+        'v = mu*(v + g)': _momentum(lambda p, g, v, lr, mu: (p - lr*(g + mu*mu*(v + g)), mu*(v + g))),
+        'steps along mu*v only': _momentum(lambda p, g, v, lr, mu: (p - lr*mu*(mu*v + g), mu*v + g))},
+    'check_linear_backward': {
+        'db from the first row only': lambda x, W, d: (d @ W.T, x.T @ d, d[0]),
+        'db summed over the features': lambda x, W, d: (d @ W.T, x.T @ d, d.sum(1)),
+        'dW from summed rows': lambda x, W, d: (d @ W.T, torch.outer(x.sum(0), d.sum(0)), d.sum(0)),
+        'dx divided by N': lambda x, W, d: (d @ W.T / len(x), x.T @ d, d.sum(0)),
+        'dW and db swapped': lambda x, W, d: (d @ W.T, d.sum(0), x.T @ d),
+        'two gradients': lambda x, W, d: [d @ W.T, x.T @ d]},
+    'check_gaussian_dropout': {
+        'uniform noise, not Gaussian': _gauss(lambda x, s, g: 1 + s*torch.rand(x.shape, generator=g, dtype=x.dtype)),
+        'sigma hard-coded for p = 0.5': _gauss(lambda x, s, g: 1 + torch.randn(x.shape, generator=g, dtype=x.dtype)),
+        "sigma sqrt((1-p)/p), the paper's formula with p read as ours": lambda x, p, tr, g: _gauss(
+            lambda x, s, g: 1 + ((1 - p)/p)**0.5*torch.randn(x.shape, generator=g, dtype=x.dtype))(x, p, tr, g),
+        'noise in eval mode only': _gauss(lambda x, s, g: 1 + s*torch.randn(x.shape, generator=g, dtype=x.dtype), in_eval=True),
+        'log-normal noise': _gauss(lambda x, s, g: torch.exp(s*torch.randn(x.shape, generator=g, dtype=x.dtype))),
+        'one draw for the whole tensor': _gauss(lambda x, s, g: 1 + s*torch.randn(1, generator=g, dtype=x.dtype)),
+        'changes x in place': _gauss_inplace},
+    'check_mask_vote': {
+        'the digit with fewest votes': _vote(lambda lg: _vote_counts(lg).argmin(1)),
+        'the geometric mean of the probabilities': _vote(lambda lg: lg.log_softmax(2).mean(0).argmax(1)),
+        'the logits summed over the passes': _vote(lambda lg: lg.sum(0).argmax(1)),
+        'K + 1 passes': _vote(lambda lg: _vote_counts(lg).argmax(1), K=lambda K: K + 1),
+        "the winner's share of the votes": _vote(lambda lg: _vote_counts(lg).max(1).values / len(lg)),
+        'votes counted over the images': _vote(lambda lg: _vote_counts(lg.transpose(0, 1)).argmax(1))},
+    'check_classic_dropout': {
+        'scales the kept units by 1 - p in training too': _classic(train=lambda x, m, p: x*m*(1 - p)),
+        '(1 - p) squared at test time': _classic(test=lambda x, p, g: x*(1 - p)**2),
+        'a mask from randn': _classic(mask=lambda x, p, g: torch.randn(x.shape, generator=g) >= p),
+        'drops at test time too': _classic(test=lambda x, p, g: x*(torch.rand(x.shape, generator=g) >= p)*(1 - p)),
+        'the mask, not x times the mask': _classic(train=lambda x, m, p: m.to(x.dtype)),
+        'keeps where rand > 1 - p': _classic(mask=lambda x, p, g: torch.rand(x.shape, generator=g) > 1 - p),
+        'the training flag read the wrong way round': lambda x, p, tr, g: _classic()(x, p, not tr, g)},
     'check_batches': {
         'endless': _batches_endless, 'bs hard-coded to 3': _batches_fixed3,
         'overlapping windows': _batches_windows, '(y, X) swapped': _batches_swapped, 'the last batch padded': _batches_pad,
@@ -544,34 +651,6 @@ WRONG = {
         'squared, not doubled': lambda z, t: (sigmoid(z) - t)**2 * sigmoid(z) * (1 - sigmoid(z)) / len(z),
         'the mean of the gradient': lambda z, t: (2 * (sigmoid(z) - t) * sigmoid(z) * (1 - sigmoid(z))).mean().expand(len(z)),
         'tanh for the sigmoid': lambda z, t: 2 * (torch.tanh(z) - t) * (1 - torch.tanh(z)**2) / len(z)},
-    'check_dropout': {
-        'one mask shared by all rows': _dropout(_shared_mask),
-        'its own seeded generator': _dropout(_own_seed),
-        'the mask, not x times the mask': lambda x, p, tr, g: x if not tr else (torch.rand(x.shape, generator=g) >= p) / (1 - p),
-        'scales in eval mode too': _dropout(lambda x, p, g: torch.rand(x.shape, generator=g) >= p, eval_scale=True),
-        'p hard-coded to 0.2': _dropout(lambda x, p, g: torch.rand(x.shape, generator=g) >= 0.2, scale=lambda p: 1/0.8),
-        'changes x in place': _dropout_inplace},
-    'check_dropout_backward': {
-        'divides by the kept fraction': lambda d, k, p: d * k / k.float().mean(),
-        'times (1 - p)': lambda d, k, p: d * k * (1 - p),
-        'changes dout in place': _dob_inplace,
-        'summed over the batch': lambda d, k, p: (d * k / (1 - p)).sum(0),
-        'p hard-coded to 0.2': lambda d, k, p: d * k / 0.8,
-        'the mask as floats only': lambda d, k, p: k.to(d.dtype) / (1 - p)},
-    'check_mask_average': {
-        'K hard-coded to 6': lambda model, X, K: _avg(_probs, k=lambda K: 6)(model, X, K),
-        'K + 1 passes': _avg(_probs, k=lambda K: K + 1),
-        'softmax over the images': _avg(lambda m, X: m.forward(X).softmax(0)),
-        'median of the passes': _avg(_probs, combine=lambda ps: ps.median(0).values),
-        'geometric mean': _avg(_probs, combine=lambda ps: ps.log().mean(0).exp()),
-        'one-hot votes': _avg(lambda m, X: F.one_hot(m.forward(X).argmax(1), 3).float())},
-    'check_momentum': {
-        'lr hard-coded to 0.1': _momentum(lambda p, g, v, lr, mu: (p - 0.1*(mu*v + g), mu*v + g)),
-        'mu hard-coded to 0.9': _momentum(lambda p, g, v, lr, mu: (p - lr*(0.9*v + g), 0.9*v + g)),
-        'Nesterov': _momentum(lambda p, g, v, lr, mu: (p - lr*(g + mu*(mu*v + g)), mu*v + g)),
-        'returns (v, p)': _momentum(lambda p, g, v, lr, mu: (mu*v + g, p - lr*(mu*v + g))),
-        'mu squared': _momentum(lambda p, g, v, lr, mu: (p - lr*(mu*mu*v + g), mu*mu*v + g)),
-        'v = mu*(v + g)': _momentum(lambda p, g, v, lr, mu: (p - lr*mu*(v + g), mu*(v + g)))},
     'check_adamw': {
         'eps hard-coded to 1e-8': _adamw(eps_fixed=1e-8),
         'bias correction at t = 1 always': _adamw(t_fixed=1),
@@ -579,36 +658,32 @@ WRONG = {
         'betas hard-coded': _adamw(betas_fixed=(0.9, 0.999)),
         'weight decay hard-coded to 0.01': _adamw(wd_fixed=0.01),
         'eps 1e-3': _adamw(eps_fixed=1e-3)},
-    'check_learner': {
-        'an accuracy that sums': _learner(metrics=lambda: [accuracy]),
-        'an accuracy that is always 1': _learner(metrics=lambda: [_always_one]),
-        'a new model of the same shape': _learner(model=lambda m: nn.Sequential(nn.Linear(6, 3))),
-        'label smoothing': _learner(loss_func=lambda: nn.CrossEntropyLoss(label_smoothing=0.1)),
-        'summed loss': _learner(loss_func=lambda: nn.CrossEntropyLoss(reduction='sum')),
-        'the model wrapped': _learner(model=lambda m: nn.Sequential(m))},
-    'check_to_torch': {
-        'bias=False': _to_torch(_lin_nobias),
-        'shares the weights instead of copying': _to_torch(_lin_shared),
-        'right for a 5-4-3 model only': _to_torch_fixed,
-        'LeakyReLU': _to_torch(_lin_copy, relu=nn.LeakyReLU),
-        'layers reversed': _to_torch(_lin_copy, order=lambda ls: ls[::-1]),
-        'a list of layers': lambda model: [_lin_copy(l) if not isinstance(l, ReLU) else nn.ReLU() for l in model.layers]},
 }
 
 RIGHT = {
-    'check_mae': {'a loop': _mae_loop, 'F.l1_loss': F.l1_loss,
-                  'NumPy': lambda p, a: np.abs(p.numpy() - a.numpy()).mean(),
-                  'float32': lambda p, a: (p.float() - a.float()).abs().mean()},
-    'check_mk_quad': {'a matrix product': _quad_nested, 'float32': lambda a, b, c: lambda x: a*x.float()**2 + b*x.float() + c},
+    'check_rmse': {'a loop': _rmse_loop, 'F.mse_loss': lambda p, a: F.mse_loss(p, a).sqrt(),
+                   'NumPy': lambda p, a: np.sqrt(np.mean((p.numpy() - a.numpy())**2)),
+                   'float32': lambda p, a: ((p.float() - a.float())**2).mean().sqrt()},
+    'check_mk_cubic': {'a matrix product': _cubic_matrix,
+                       'float32': lambda a, b, c, d: lambda x: a*x.float()**3 + b*x.float()**2 + c*x.float() + d},
     'check_quad_by_hand': {'NumPy floats': Args(*map(np.float32, SOLUTION_QUAD)), 'tensors': Args(*map(torch.tensor, SOLUTION_QUAD))},
+    'check_best_c': {'NumPy median': lambda a, b, x, y: np.median(_rest(a, b, x, y).numpy()),
+                     'the upper middle one': _upper_middle, 'float32': lambda a, b, x, y: _rest(a, b, x, y).float().median()},
     'check_lr_choice': {'a NumPy float': Args(np.float64(0.2)), 'a tensor': Args(torch.tensor(0.3))},
     'check_descent_step': {'.data and grad = None': _step(lambda p, lr: p.data.sub_(lr * p.grad), zero='none'),
-                           'a loop over the entries': _step(lambda p, lr: [p[i].sub_(lr * p.grad[i]) for i in range(len(p))])},
-    'check_fd_grad': {'one row of the identity at a time': _fd_eye,
-                      'a list of numbers': lambda f, p, eps=1e-4: [float((f(p + eps * e) - f(p - eps * e)) / (2 * eps)) for e in torch.eye(len(p), dtype=p.dtype)]},
-    'check_sum_relus': {'a loop': _relus_loop,
-                        'pairs as rows, F.relu': lambda p, x: F.relu(x * p.reshape(-1, 2)[:, 0] + p.reshape(-1, 2)[:, 1]).sum(1, keepdim=True),
-                        '(u + |u|) / 2': lambda p, x: ((x * p[0::2] + p[1::2]) + (x * p[0::2] + p[1::2]).abs()).sum(-1, keepdim=True) / 2},
+                           'add_ with alpha': _step(lambda p, lr: p.add_(p.grad, alpha=-lr))},
+    'check_hook_relus': {'a loop': _hooks_loop,
+                         'pairs as rows, F.relu': lambda p, x: F.relu(p.reshape(-1, 2)[:, 0] * (x - p.reshape(-1, 2)[:, 1])).sum(1, keepdim=True),
+                         'sum_relus with b = -m·h': lambda p, x: sum_relus(torch.stack([p[0::2], -p[0::2] * p[1::2]], 1).flatten(), x),
+                         '(u + |u|) / 2, float32': lambda p, x: ((u := p.float()[0::2] * (x.float() - p.float()[1::2])) + u.abs()).sum(-1, keepdim=True) / 2},
+    'check_tent': {'a NumPy array': Args(np.array(TENT).reshape(3, 3)), 'a tuple of triples': Args(((1, 1, 1), (1, 0, -2), (1, -1, 1))),
+                   'a float32 tensor': Args(torch.tensor(TENT)), 'other slopes': Args([2., 2., .5, 3., 0., -2 / 3, 1., -1., 1.]),
+                   'negative slopes and a constant': Args([1., 1., 1., 1., 0., -2., -1., 1., 1., -1., 5., -1., 0., 1., 4.])},
+    'check_slope_along': {'torch.add with alpha': lambda f, p, v, eps=1e-4: (f(torch.add(p, v, alpha=eps)) - f(torch.add(p, v, alpha=-eps))) / (2*eps),
+                          'Python floats': lambda f, p, v, eps=1e-4: (float(f(p + eps*v)) - float(f(p - eps*v))) / (2*eps)},
+    'check_mae_grad': {'a loop': _mae_grad_loop, 'torch.where': _grad_of(lambda p, x, y: torch.where(_pred_err(p, x, y) > 0, 1., -1.)),
+                       'a tuple of three': lambda p, x, y: tuple(_grad_of(lambda p, x, y: torch.sign(_pred_err(p, x, y)))(p, x, y)),
+                       'NumPy': _mae_grad_numpy},
     'check_three_relus': {'a NumPy array': Args(np.array(SOLUTION_RELUS)), 'a tuple': Args(tuple(SOLUTION_RELUS)),
                           'a tensor': Args(torch.tensor(SOLUTION_RELUS))},
     'check_best_n': {'argmin over a stack': _best_argmin,
@@ -617,17 +692,36 @@ RIGHT = {
     'check_div': {'db from the quotient': _div(lambda a, b, g: g / b, lambda a, b, g: -(a / b) / b * g),
                   'the quotient rule, float32': _div(lambda a, b, g: float(torch.tensor(g, dtype=torch.float32) / b),
                                                      lambda a, b, g: float(torch.tensor(-a * g, dtype=torch.float32) / b**2))},
-    'check_tanh': {'1/cosh²': _tanh(lambda t, x: 1 / math.cosh(x)**2),
-                   'forward from exp': _tanh(lambda t, x: 1 - t * t, forward=lambda x: (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1))},
+    'check_used_twice': {'the engine\'s backward': _twice_engine,
+                         'float32 tensors': lambda x, y: {k: torch.tensor(v, dtype=torch.float32) for k, v in _twice()(x, y).items()},
+                         'expanded: d(x²y² + x²y)': lambda x, y: dict(L=1.0, v=x*y, u=2*x*y + x, x=2*x*y*y + 2*x*y, y=2*x*x*y + x*x)},
+    'check_softplus': {'1 - e⁻ˢ from the output': _softplus(lambda s, x: 1 - math.exp(-s)),
+                       'σ by tanh, forward by log1p': _softplus(lambda s, x: (1 + math.tanh(x / 2)) / 2, forward=lambda x: math.log1p(math.exp(x)))},
     'check_four_points': {'NumPy numbers': Args(np.int64(100), np.float64(0.08)), 'a 0-d tensor lr': Args(100, torch.tensor(0.08))},
-    'check_max_margin': {'a loop': lambda s, y: sum(max(0., 1 - float(a * b)) for a, b in zip(s, y)) / len(s),
-                         'NumPy': lambda s, y: np.maximum(0, 1 - y.numpy() * s.numpy()).mean(),
-                         'clamp, float32': lambda s, y: torch.clamp(1 - y.float() * s.float(), min=0).mean()},
+    'check_sigmoid_grads': {'the engine\'s backward': _sig_engine,
+                            'float32 tensors': lambda w, b, x, t: tuple(torch.tensor(g, dtype=torch.float32) for g in _sig()(w, b, x, t)),
+                            'σ(s)σ(-s) for the slope': _sig(lambda s, o, t: 2 * (o - t) / (1 + math.exp(-s)) / (1 + math.exp(s)))},
     'check_neuron': {'a loop': _neuron_loop,
                      'tanh from exp': lambda w, b, x: _tanh_exp(sum((wi * xi for wi, xi in zip(w, x)), b))},
-    'check_sgd_step': {'p.data += -lr * p.grad': _sgd(lambda p, lr: p.data + -lr * p.grad), 'grads zeroed by hand': _sgd_manual_zero},
+    'check_decay_step': {'(1 - 2·lr·alpha)·p - lr·grad': _decay(lambda p, lr, a: (1 - 2 * lr * a) * p.data - lr * p.grad),
+                         'grads zeroed by hand': _decay_manual_zero, 'the penalty in the loss': _decay_by_penalty},
     'check_batches': {'a list': lambda X, y, bs, g: [(X[j], y[j]) for j in _perm(X, g)[:len(X) // bs * bs].reshape(-1, bs)],
                       'split': _batches_split, 'the shuffled order reversed': _batches_reversed},
+    'check_nesterov': {'torch.add': _momentum(lambda p, g, v, lr, mu: (torch.add(p, torch.add(g, torch.add(g, v, alpha=mu), alpha=mu), alpha=-lr), torch.add(g, v, alpha=mu))),
+                       'float32': _momentum(lambda p, g, v, lr, mu: (p.float() - lr*(g.float() + mu*(mu*v.float() + g.float())), mu*v.float() + g.float()))},
+    'check_linear_backward': {'einsum': lambda x, W, d: (torch.einsum('nj,ij->ni', d, W), torch.einsum('ni,nj->ij', x, d), torch.einsum('nj->j', d)),
+                              'NumPy': lambda x, W, d: (d.numpy() @ W.numpy().T, x.numpy().T @ d.numpy(), d.numpy().sum(0))},
+    'check_gaussian_dropout': {
+        'torch.normal with tensors': _gauss(lambda x, s, g: torch.normal(torch.ones_like(x), torch.full_like(x, s), generator=g)),
+        'normal_ on a new tensor': _gauss(lambda x, s, g: torch.empty_like(x).normal_(1., s, generator=g))},
+    'check_mask_vote': {
+        'bincount, image by image': _vote(lambda lg: torch.stack([torch.bincount(v, minlength=lg.shape[2]).argmax()
+                                                                 for v in lg.argmax(2).T])),
+        'scatter_add of the votes': _vote(lambda lg: torch.zeros(lg.shape[1], lg.shape[2]).scatter_add_(
+            1, lg.argmax(2).T, torch.ones(lg.shape[1], lg.shape[0])).argmax(1))},
+    'check_classic_dropout': {
+        'masked_fill': _classic(train=lambda x, m, p: x.masked_fill(~m, 0.)),
+        'NumPy': lambda x, p, tr, g: _classic()(x, p, tr, g).numpy()},
     'check_stratified_split': {'a loop, Python lists': _strat_loop,
                                'NumPy': lambda y, p, s: tuple(t.numpy() for t in _strat(y, p, s)),
                                'truncated with int()': lambda y, p, s: _strat(y, p, s, take=lambda n, p: int(p * n))},
@@ -642,16 +736,7 @@ RIGHT = {
     'check_mse_backward': {'autograd': lambda z, t: _mse_autograd(z, t),
                            'sigmoid(-z) for 1 - p, float32': lambda z, t: 2 * (torch.sigmoid(z.float()) - t.float()) * torch.sigmoid(z.float()) * torch.sigmoid(-z.float()) / len(z),
                            'NumPy': lambda z, t: 2 * (1 / (1 + np.exp(-z.numpy())) - t.numpy()) / (1 + np.exp(-z.numpy())) * (1 - 1 / (1 + np.exp(-z.numpy()))) / len(z)},
-    'check_dropout': {'bernoulli': _dropout(_bernoulli), 'rand < 1 - p': _dropout(lambda x, p, g: torch.rand(x.shape, generator=g) < 1 - p)},
-    'check_dropout_backward': {'torch.where': lambda d, k, p: torch.where(k, d / (1 - p), torch.zeros_like(d)),
-                               'masked_fill': lambda d, k, p: d.masked_fill(~k, 0.) / (1 - p)},
-    'check_mask_average': {'a running sum': lambda model, X, K: _avg(_probs, combine=lambda ps: sum(ps) / len(ps))(model, X, K),
-                           'torch.mean of a list': lambda model, X, K: _avg(_probs, combine=lambda ps: torch.mean(ps, dim=0))(model, X, K)},
-    'check_momentum': {'torch.add': _momentum(lambda p, g, v, lr, mu: (torch.add(p, torch.add(g, v, alpha=mu), alpha=-lr), torch.add(g, v, alpha=mu))),
-                       'float32': _momentum(lambda p, g, v, lr, mu: (p.float() - lr*(mu*v.float() + g.float()), mu*v.float() + g.float()))},
     'check_adamw': {'in place': _adamw_inplace, 'float32': _adamw(dtype=torch.float32)},
-    'check_learner': {"fastai's CrossEntropyLossFlat": None, 'F.cross_entropy': _learner(loss_func=lambda: F.cross_entropy)},
-    'check_to_torch': {'load_state_dict': _to_torch(_lin_state), 'named layers': _to_torch_dict},
 }
 
 def _wbce_autograd(z, t, w):
@@ -663,10 +748,118 @@ def _mse_autograd(z, t):
     return torch.autograd.grad(((torch.sigmoid(z) - t)**2).mean(), z)[0]
 
 
-def _flat_loss():
-    from fastai.losses import CrossEntropyLossFlat
-    return CrossEntropyLossFlat()
-RIGHT['check_learner']["fastai's CrossEntropyLossFlat"] = _learner(loss_func=_flat_loss)
 
 WRONG.update(WRONG_E)
 RIGHT.update(RIGHT_E)
+
+# ---- 11 optim: RMSProp with momentum (exercise 3)
+def _rms(v_of=lambda v, g, a: a*v + (1 - a)*g*g, buf=lambda b, d, mu: mu*b + d, step=lambda b, d, mu: b,
+         lr_fixed=None, alpha_fixed=None, order=lambda p, v, b: (p, v, b), dtype=None):
+    "An RMSProp-with-momentum step with one piece swapped for a variant"
+    def my_rmsprop_step(p, g, v, b, lr, alpha, eps, momentum):
+        if dtype is not None: p, g, v, b = (x.to(dtype) for x in (p, g, v, b))
+        lr, alpha = lr_fixed or lr, alpha_fixed or alpha
+        v = v_of(v, g, alpha)
+        d = g/(v.sqrt() + eps)
+        b = buf(b, d, momentum)
+        return order(p - lr*step(b, d, momentum), v, b)
+    return my_rmsprop_step
+
+def _rms_numpy(p, g, v, b, lr, alpha, eps, momentum):
+    p, g, v, b = (x.numpy() for x in (p, g, v, b))
+    v = alpha*v + (1 - alpha)*g**2
+    b = momentum*b + g/(np.sqrt(v) + eps)
+    return p - lr*b, v, b
+
+WRONG['check_rmsprop'] = {
+    'alpha hard-coded to 0.99': _rms(alpha_fixed=0.99),
+    'lr hard-coded to 0.01': _rms(lr_fixed=0.01),
+    'v averages |g|, not g²': _rms(v_of=lambda v, g, a: (a*v + (1 - a)*g.abs())**2),
+    'a dampened buffer': _rms(buf=lambda b, d, mu: mu*b + (1 - mu)*d),
+    'Nesterov-style step': _rms(step=lambda b, d, mu: d + mu*b),
+    'returns (p, b, v)': _rms(order=lambda p, v, b: (p, b, v)),
+    'v from the mean of g² over the tensor': _rms(v_of=lambda v, g, a: a*v + (1 - a)*(g*g).mean())}
+RIGHT['check_rmsprop'] = {
+    'addcmul and addcdiv': lambda p, g, v, b, lr, alpha, eps, momentum: (
+        lambda v2: (lambda b2: (torch.add(p, b2, alpha=-lr), v2, b2))(torch.addcdiv(momentum*b, g, v2.sqrt() + eps)))(
+        torch.addcmul(alpha*v, g, g, value=1 - alpha)),
+    'float32': _rms(dtype=torch.float32),
+    'NumPy': _rms_numpy}
+
+# ---- 12 handoff: a training loop with gradient accumulation (exercise 3)
+def _loop(step_when=lambda i, accum: i % accum == 0, scale=lambda loss, xb, accum: loss/accum, before_step=None,
+          epochs_of=lambda e: e, loader=lambda dl: dl, zero=lambda model, opt: opt.zero_grad(), lr_times=None):
+    "A training loop with gradient accumulation, with one piece swapped for a variant"
+    def my_train(model, dl, opt, epochs, accum):
+        if lr_times:
+            for gr in opt.param_groups: gr['lr'] *= lr_times(accum)
+        for epoch in range(epochs_of(epochs)):
+            for i, (xb, yb) in enumerate(loader(dl), 1):
+                scale(F.cross_entropy(model(xb), yb), xb, accum).backward()
+                if step_when(i, accum):
+                    if before_step: before_step(model)
+                    opt.step(); zero(model, opt)
+    return my_train
+
+def _own_loader(dl):
+    return torch.utils.data.DataLoader(dl.dataset, batch_size=dl.batch_size, shuffle=True,
+                                       generator=torch.Generator().manual_seed(123))
+
+def _train_one_backward(model, dl, opt, epochs, accum):
+    "The group's losses summed, then one backward per step"
+    for _ in range(epochs):
+        group = []
+        for xb, yb in dl:
+            group.append(F.cross_entropy(model(xb), yb))
+            if len(group) == accum:
+                opt.zero_grad(set_to_none=False); (torch.stack(group).mean()).backward(); opt.step(); group = []
+
+def _train_counter(model, dl, opt, epochs, accum):
+    "A global counter, model.zero_grad() before each group's first backward, nn.CrossEntropyLoss"
+    n, crit = 0, nn.CrossEntropyLoss()
+    for _ in range(epochs):
+        for xb, yb in dl:
+            if n % accum == 0: model.zero_grad()
+            (crit(model(xb), yb)/accum).backward(); n += 1
+            if n % accum == 0: opt.step()
+
+WRONG['check_train'] = {
+    'steps after the first batch of each group': _loop(step_when=lambda i, accum: (i - 1) % accum == 0),
+    'divides by the batch size': _loop(scale=lambda loss, xb, accum: loss/len(xb)),
+    'learning rate times accum': _loop(lr_times=lambda accum: accum),
+    'clips the gradients': _loop(before_step=lambda model: torch.nn.utils.clip_grad_norm_(model.parameters(), 0.1)),
+    'its own shuffle': _loop(loader=_own_loader),
+    'one epoch too many': _loop(epochs_of=lambda e: e + 1),
+    'zero_grad on a new optimizer': _loop(zero=lambda model, opt: None)}
+RIGHT['check_train'] = {'one backward per group': _train_one_backward, 'a global counter': _train_counter}
+
+# ---- 12 handoff: back from PyTorch (exercise 1)
+from nnscratch.handoff import Sequential, Linear as _OurLinear
+
+def _from(W=lambda m: m.weight.detach().T.clone(), b=lambda m, k: m.bias.detach().clone() if m.bias is not None else None,
+          order=lambda ls: ls, relu_after_last=False):
+    "my_from_torch with one piece swapped for a variant"
+    def my_from_torch(net):
+        layers, k = [], 0
+        for m in net:
+            if isinstance(m, nn.ReLU): layers.append(ReLU()); continue
+            l = _OurLinear(m.in_features, m.out_features)
+            if W is not None: l.W = W(m)
+            bb = b(m, k); k += 1
+            if bb is not None: l.b = bb
+            layers.append(l)
+        if relu_after_last: layers.append(ReLU())
+        return Sequential(*order(layers))
+    return my_from_torch
+
+WRONG['check_from_torch'] = {
+    'layers reversed': _from(order=lambda ls: ls[::-1]),
+    'keeps our random W': _from(W=None),
+    'b of ones for bias=False': _from(b=lambda m, k: m.bias.detach().clone() if m.bias is not None else torch.ones(m.out_features)),
+    'a ReLU after the last layer too': _from(relu_after_last=True),
+    'the first bias for every layer': lambda net: _from(b=lambda m, k: torch.zeros(m.out_features) + float(net[0].bias[0]))(net),
+    'the network itself': lambda net: net}
+RIGHT['check_from_torch'] = {
+    'a contiguous transpose': _from(W=lambda m: m.weight.T.contiguous().detach()),
+    'through float64': _from(W=lambda m: m.weight.detach().double().T.float(), b=lambda m, k: None if m.bias is None else m.bias.detach().double().float()),
+    'from Python lists': _from(W=lambda m: torch.tensor(m.weight.T.tolist()), b=lambda m, k: None if m.bias is None else torch.tensor(m.bias.tolist()))}

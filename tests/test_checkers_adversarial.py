@@ -117,7 +117,7 @@ def _tensors_out(out):
     if isinstance(out, (tuple, list)): return [t for o in out for t in _tensors_out(o)]
     return []
 
-IN_PLACE = {'check_descent_step', 'check_sgd_step'}  # exercises whose function changes its input by design
+IN_PLACE = {'check_descent_step', 'check_decay_step'}  # exercises whose function changes its input by design
 
 def auto_wrong(name):
     "label -> a wrong answer derived from the reference of checker `name`"
@@ -177,43 +177,7 @@ def auto_cases():
 FIXED_ARG = "an argument the checker never varies: every case passes the same value"
 ONE_CASE = "a single case (one shape, one batch): every argument gets one value"
 IN_PLACE_OK = "the contract is unchecked: an answer that changes its inputs in place is accepted"
-NO_LEARNER = "check_learner needs `learn.no_bar`, which only fastai.callback.progress adds: fails in a fresh kernel"
 KNOWN = {
-    ('check_adamw', 'eps hard-coded to 1e-8'): FIXED_ARG, ('check_adamw', '`eps` fixed to 1e-08'): FIXED_ARG,
-    ('check_adamw', '`eps` varies'): FIXED_ARG, ('check_adamw', 'changes its tensor inputs in place'): IN_PLACE_OK,
-    ('check_best_n', 'appends to the lists it is given'): "the checker hands its cached cases to the answer, and accepts one that changes them",
-    ('check_best_n', 'changes its tensor inputs in place'): IN_PLACE_OK,
-    ('check_best_n', '`x` varies'): "every case has the same x",
-    ('check_dropout', 'one mask shared by all rows'): "no case has rows that must get different masks",
-    ('check_dropout', 'its own seeded generator'): "the generator argument is not varied where it would show",
-    ('check_dropout', '`generator` fixed to 0'): "the generator argument is not varied where it would show",
-    ('check_dropout', 'changes x in place'): IN_PLACE_OK, ('check_dropout', 'changes its tensor inputs in place'): IN_PLACE_OK,
-    ('check_fd_grad', 'eps hard-coded to 1e-4'): FIXED_ARG, ('check_fd_grad', '`eps` fixed to 0.0001'): FIXED_ARG,
-    ('check_fd_grad', '`eps` varies'): FIXED_ARG,
-    ('check_four_points', 'a 0-d tensor lr'): "false reject: a 0-d tensor is not taken as a number",
-    ('check_learner', 'an accuracy that sums'): NO_LEARNER + "; then the metric is judged by its name only",
-    ('check_learner', 'an accuracy that is always 1'): NO_LEARNER + "; then the metric is judged by its name only",
-    ('check_learner', "fastai's CrossEntropyLossFlat"): NO_LEARNER, ('check_learner', 'F.cross_entropy'): NO_LEARNER,
-    ('check_learner', 'the reference solution'): NO_LEARNER, ('check_learner', 'derived from the reference'): NO_LEARNER,
-    ('check_learner', '`dls` varies'): NO_LEARNER + "; and one model, one data set", ('check_learner', '`model` varies'): NO_LEARNER + "; and one model, one data set",
-    ('check_learner', 'same verdict twice'): NO_LEARNER, ('check_learner', 'reference after the wrong answers'): NO_LEARNER,
-    ('check_mask_average', 'K hard-coded to 6'): FIXED_ARG, ('check_mask_average', '`K` fixed to 6'): FIXED_ARG,
-    ('check_mask_average', 'changes its tensor inputs in place'): IN_PLACE_OK,
-    **{('check_mask_average', f"`{p}` varies"): ONE_CASE for p in ('model', 'X', 'K')},
-    ('check_max_margin', 'changes its tensor inputs in place'): IN_PLACE_OK,
-    ('check_mk_quad', 'computes on its own grid, not on x'): "every quadratic is tried on the same 9 points",
-    ('check_mk_quad', 'right for 9 points only'): "every quadratic is tried on the same 9 points",
-    ('check_momentum', 'lr hard-coded to 0.1'): FIXED_ARG, ('check_momentum', 'mu hard-coded to 0.9'): FIXED_ARG,
-    ('check_momentum', '`lr` fixed to 0.1'): FIXED_ARG, ('check_momentum', '`mu` fixed to 0.9'): FIXED_ARG,
-    ('check_momentum', '`lr` varies'): FIXED_ARG, ('check_momentum', '`mu` varies'): FIXED_ARG,
-    ('check_momentum', 'changes its tensor inputs in place'): IN_PLACE_OK,
-    ('check_sgd_step', 'lr hard-coded to 0.1'): FIXED_ARG, ('check_sgd_step', '`lr` fixed to 0.1'): FIXED_ARG,
-    **{('check_sgd_step', f"`{p}` varies"): ONE_CASE for p in ('model', 'loss', 'lr')},
-    ('check_three_relus', 'a NumPy array'): "false reject: a NumPy array of the six numbers",
-    ('check_to_torch', 'bias=False'): "crash: AttributeError in the checker on a layer without bias",
-    ('check_to_torch', 'shares the weights instead of copying'): "the contract is unchecked: the copy may share memory",
-    ('check_to_torch', 'right for a 5-4-3 model only'): "one model: an answer that hard-codes its architecture passes",
-    ('check_to_torch', '`model` varies'): "one model: an answer that hard-codes its architecture passes",
 }
 
 def outcome(kind, v):

@@ -4,7 +4,7 @@ import pytest, torch
 from hypothesis import given, settings, strategies as st
 from nnscratch.norm import BatchNorm, LayerNorm, norm_mlp, runs_table
 from nnscratch.dropout import Dropout, dropout_mlp
-from nnscratch.optim import Momentum, Adam, AdamW
+from nnscratch.optim import Momentum, RMSProp, Adam, AdamW
 from nnscratch.mlp import SGD
 
 F = torch.nn.functional
@@ -105,6 +105,8 @@ CASES = [
     (lambda: SGD(0.05, weight_decay=0.01), lambda ps: O.SGD(ps, lr=0.05, weight_decay=0.01)),
     (lambda: Momentum(0.05, 0.9), lambda ps: O.SGD(ps, lr=0.05, momentum=0.9)),
     (lambda: Momentum(0.05, 0.5, weight_decay=0.1), lambda ps: O.SGD(ps, lr=0.05, momentum=0.5, weight_decay=0.1)),
+    (lambda: RMSProp(0.01), lambda ps: O.RMSprop(ps, lr=0.01)),
+    (lambda: RMSProp(0.003, alpha=0.8, eps=1e-4, weight_decay=0.3), lambda ps: O.RMSprop(ps, lr=0.003, alpha=0.8, eps=1e-4, weight_decay=0.3)),
     (lambda: Adam(0.01), lambda ps: O.Adam(ps, lr=0.01)),
     (lambda: Adam(0.03, betas=(0.5, 0.9), weight_decay=0.2), lambda ps: O.Adam(ps, lr=0.03, betas=(0.5, 0.9), weight_decay=0.2)),
     (lambda: AdamW(0.01), lambda ps: O.AdamW(ps, lr=0.01)),
