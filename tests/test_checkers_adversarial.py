@@ -89,6 +89,11 @@ def _fingerprint(x, depth=0):
     if isinstance(x, torch.Generator): return ('generator', x.initial_seed())
     if isinstance(x, torch.nn.Module): return ('module', _fingerprint(dict(x.state_dict()), depth))
     if isinstance(x, Value): return ('Value', x.data)
+    if hasattr(x, 'layers') and hasattr(x, 'parameters'):  # a network of the course's layers: callable, not a function
+        return ('layers', _fingerprint(list(x.parameters()), depth))
+    if callable(getattr(x, 'parameters', None)) and not callable(getattr(x, 'state_dict', None)):  # an engine MLP: its numbers
+        try: return ('parameters', tuple(_fingerprint(p, depth) for p in list(x.parameters())[:64]))
+        except Exception: pass
     if callable(x):
         f = getattr(x, 'f', x)
         return ('function', getattr(getattr(f, '__code__', None), 'co_firstlineno', type(f).__name__))
