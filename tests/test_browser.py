@@ -120,6 +120,7 @@ def test_missing_kernelspec_fails_at_once(app, browser, request):
     server = request.getfixturevalue('lab' if app == 'lab' else 'nb7')
     nb = json.loads(SOURCES['01_fitting.ipynb'].read_bytes())
     del nb['metadata']['kernelspec']
+    nb['metadata'].pop('language_info', None)  # with it, JupyterLab picks the language's default kernel without asking
     (server.root / 'no_kernelspec.ipynb').write_text(json.dumps(nb))
     t0 = time.monotonic()
     with pytest.raises(AssertionError, match=r"(?i)dialog: Select kernel") as e:
