@@ -407,12 +407,6 @@ def _adamw_inplace(p, g, m, v, t, lr, betas, eps, weight_decay):
     return p, m, v
 
 # ---- 12 handoff
-def accuracy(inp, targ):
-    "Named like fastai's, but it counts the right answers instead of averaging them"
-    return (inp.argmax(-1) == targ).float().sum()
-
-def _always_one(inp, targ): return torch.tensor(1.)
-_always_one.__name__ = 'accuracy'
 
 def _to_torch(linear, relu=nn.ReLU, order=lambda ls: ls):
     def my_to_torch(model): return nn.Sequential(*order([relu() if isinstance(l, ReLU) else linear(l) for l in model.layers]))
@@ -753,7 +747,7 @@ WRONG.update(WRONG_E)
 RIGHT.update(RIGHT_E)
 
 # ---- 11 optim: RMSProp with momentum (exercise 3)
-def _rms(v_of=lambda v, g, a: a*v + (1 - a)*g*g, buf=lambda b, d, mu: mu*b + d, step=lambda b, d, mu: b,
+def _rmsprop(v_of=lambda v, g, a: a*v + (1 - a)*g*g, buf=lambda b, d, mu: mu*b + d, step=lambda b, d, mu: b,
          lr_fixed=None, alpha_fixed=None, order=lambda p, v, b: (p, v, b), dtype=None):
     "An RMSProp-with-momentum step with one piece swapped for a variant"
     def my_rmsprop_step(p, g, v, b, lr, alpha, eps, momentum):
@@ -772,18 +766,18 @@ def _rms_numpy(p, g, v, b, lr, alpha, eps, momentum):
     return p - lr*b, v, b
 
 WRONG['check_rmsprop'] = {
-    'alpha hard-coded to 0.99': _rms(alpha_fixed=0.99),
-    'lr hard-coded to 0.01': _rms(lr_fixed=0.01),
-    'v averages |g|, not g²': _rms(v_of=lambda v, g, a: (a*v + (1 - a)*g.abs())**2),
-    'a dampened buffer': _rms(buf=lambda b, d, mu: mu*b + (1 - mu)*d),
-    'Nesterov-style step': _rms(step=lambda b, d, mu: d + mu*b),
-    'returns (p, b, v)': _rms(order=lambda p, v, b: (p, b, v)),
-    'v from the mean of g² over the tensor': _rms(v_of=lambda v, g, a: a*v + (1 - a)*(g*g).mean())}
+    'alpha hard-coded to 0.99': _rmsprop(alpha_fixed=0.99),
+    'lr hard-coded to 0.01': _rmsprop(lr_fixed=0.01),
+    'v averages |g|, not g²': _rmsprop(v_of=lambda v, g, a: (a*v + (1 - a)*g.abs())**2),
+    'a dampened buffer': _rmsprop(buf=lambda b, d, mu: mu*b + (1 - mu)*d),
+    'Nesterov-style step': _rmsprop(step=lambda b, d, mu: d + mu*b),
+    'returns (p, b, v)': _rmsprop(order=lambda p, v, b: (p, b, v)),
+    'v from the mean of g² over the tensor': _rmsprop(v_of=lambda v, g, a: a*v + (1 - a)*(g*g).mean())}
 RIGHT['check_rmsprop'] = {
     'addcmul and addcdiv': lambda p, g, v, b, lr, alpha, eps, momentum: (
         lambda v2: (lambda b2: (torch.add(p, b2, alpha=-lr), v2, b2))(torch.addcdiv(momentum*b, g, v2.sqrt() + eps)))(
         torch.addcmul(alpha*v, g, g, value=1 - alpha)),
-    'float32': _rms(dtype=torch.float32),
+    'float32': _rmsprop(dtype=torch.float32),
     'NumPy': _rms_numpy}
 
 # ---- 12 handoff: a training loop with gradient accumulation (exercise 3)

@@ -5,7 +5,7 @@ copy of the npm package (`bash tools/axe.sh` puts it in .axe/; or NNSCRATCH_AXE=
 moment for MathJax and the kernel-free plots, then audited whole; the test prints the violations per rule and fails
 on any. Skipped, with the reason, when Chromium, Playwright or the axe copy is missing, except under CI=true.
 """
-import json, os
+import os
 from collections import Counter
 from pathlib import Path
 import pytest

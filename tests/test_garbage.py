@@ -10,7 +10,6 @@ in SKIP with the reason.
 import importlib, inspect, math, pkgutil, signal
 import pytest
 import nnscratch
-from nnscratch.exercises import Verdict
 from tests.test_exercises import GARBAGE
 
 SKIP = {

@@ -1,7 +1,6 @@
 """tools/learner.py: the learner's edition (course/) made from the nbdev sources (nbs/), and the check of what a learner sees."""
 import json, subprocess, sys
 from pathlib import Path
-import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / 'tools'))

@@ -202,7 +202,7 @@ def learner_notebook(path):
     "The learner's edition of nbdev notebook `path`, unexecuted: (notebook, problems)"
     nb = read(path)
     cells, problems = learner_cells(nb)
-    out, sol, n = [], None, 0
+    out, sol = [], None
     for i, c in enumerate(cells):
         cid = c.get('id') or f'cell-{i}'
         if c['cell_type'] == 'markdown':
@@ -352,7 +352,7 @@ def audit(path, checkers):
     return found
 
 def check(paths):
-    checkers, total, per = _checker_names(), 0, []
+    checkers, total = _checker_names(), 0
     for p in paths:
         found = audit(p, checkers)
         total += len(found)
