@@ -11,7 +11,7 @@ import torch
 from .logistic import TensorLayer
 from .mlp import Linear, ReLU, Sequential, check_grad_cases
 from .checks import check_callable, check_count, check_real, validated
-from .exercises import attempt, check_fn, check_grads, copy_args, name_mistake, wrong
+from .exercises import attempt, check_fn, checker, check_grads, copy_args, name_mistake, wrong
 
 # %% ../nbs/09_norm.ipynb #f4941533
 def _check_batch(layer, x, n):
@@ -219,6 +219,7 @@ def _rms_cases():
 
 def _rms_want(x, gamma, eps): return torch.nn.functional.rms_norm(x, x.shape[1:], gamma, eps)
 
+@checker
 def check_rmsnorm(fn):
     "Check `fn(x, gamma, eps)`, RMSNorm's forward pass, against torch.nn.functional.rms_norm"
     hints = dict(raised="x's mean square per row, (x**2).mean(1), has shape (N,): keepdim=True keeps it (N, 1), which "
@@ -243,8 +244,7 @@ def check_rmsnorm(fn):
         (lambda x, gm, eps: x/torch.sqrt(ms(x) + eps), "does not scale by gamma", "multiply the normalized x by gamma"),
         (lambda x, gm, eps: gm*x/(torch.sqrt(ms(x)) + eps), "adds eps outside the square root",
          "eps goes inside: sqrt(mean square + eps)")]
-    try: return check_fn(fn, _rms_cases(), _rms_want, 'my_rmsnorm', hints, typical=typical)
-    except Exception as e: return wrong(f"the checker could not read this answer ({type(e).__name__}: {e})"[:300])
+    return check_fn(fn, _rms_cases(), _rms_want, 'my_rmsnorm', hints, typical=typical)
 
 # %% ../nbs/09_norm.ipynb #6f645681
 def _bn_cases():
