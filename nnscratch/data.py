@@ -13,7 +13,7 @@ from functools import wraps
 from pathlib import Path
 import numpy as np
 import torch
-from .checks import check_count, check_real, validated
+from .checks import check_count, check_real, validated, check_array
 from .exercises import attempt, as_tensor, checker, compare, correct, same, wrong, _brief
 
 # %% ../nbs/06_data.ipynb #f58b25a9
@@ -48,7 +48,6 @@ def _check_show_digits(X, y=None, n=10, ncols=10, title=None):
 show_digits = validated(show_digits, _check_show_digits)
 
 # %% ../nbs/06_data.ipynb #e955d342
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_show_digits_data(X, y=None, n=10, ncols=10, title=None):
     check_array('X', X, 'show_digits')
     if y is not None and not (isinstance(y, (list, tuple)) and all(isinstance(t, str) for t in y)):  # labels, or titles
@@ -94,7 +93,6 @@ def _check_norm_stats(X):
 norm_stats = validated(norm_stats, _check_norm_stats)
 
 # %% ../nbs/06_data.ipynb #ba3150f4
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_norm_stats_data(X): check_array('X', X, 'norm_stats')
 norm_stats = validated(norm_stats, _check_norm_stats_data)
 

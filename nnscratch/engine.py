@@ -9,7 +9,7 @@ __all__ = ['topo_order', 'to_dot', 'draw_dot', 'wsum', 'find_dot', 'Drawing', 'V
 # %% ../nbs/04_engine.ipynb #68d8add7
 import math, numbers, os, re, shutil, subprocess, sys
 import torch  # the exercises' checkers compare answers with torch.autograd
-from .checks import validated
+from .checks import validated, check_has
 from .exercises import attempt, as_tensor, check_grads, compare, correct, wrong
 
 # %% ../nbs/04_engine.ipynb #01ddf4cf
@@ -29,7 +29,6 @@ def topo_order(root):
     return topo
 
 # %% ../nbs/04_engine.ipynb #820891fb
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_topo_order(root): check_has('root', root, ('_prev', 'data'), 'topo_order', 'a Value')
 topo_order = validated(topo_order, _check_topo_order)
 
@@ -50,7 +49,6 @@ def to_dot(root):
     return '\n'.join(lines + ['}'])
 
 # %% ../nbs/04_engine.ipynb #d4ab0e2b
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_to_dot(root): check_has('root', root, ('_prev', 'data'), 'to_dot', 'a Value')
 to_dot = validated(to_dot, _check_to_dot)
 
@@ -78,7 +76,6 @@ def draw_dot(root):
     return Drawing(r.stdout, dot)
 
 # %% ../nbs/04_engine.ipynb #f90448a6
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_drawing(self, svg, dot=''):
     for n, v in (('svg', svg), ('dot', dot)):
         if not isinstance(v, str): raise TypeError(f"Drawing: `{n}` must be a str (SVG or DOT text), got {type(v).__name__}")
@@ -176,7 +173,6 @@ Value.__truediv__ = lambda self, other: self * other**-1      # self / other
 Value.__rtruediv__ = lambda self, other: other * self**-1     # other / self
 
 # %% ../nbs/04_engine.ipynb #4dd8edb5
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_div(self, other):
     if (other.data if hasattr(other, '_prev') else other) == 0:
         raise ZeroDivisionError(f"Value.__truediv__: division by zero ({self.data} / {other!r})")
@@ -196,7 +192,6 @@ def _exp(self):
 Value.exp = _exp
 
 # %% ../nbs/04_engine.ipynb #9b8348c0
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_exp(self):
     if self.data > 709.782712893384:  # math.log of the largest float
         raise OverflowError(f"Value.exp: exp({self.data}) is larger than the largest float (about 1.8e308, reached at "

@@ -237,7 +237,7 @@ def compare(name, got, want, rtol=1e-5, atol=1e-6):
     return 'values', row, _where(name, got, want, rtol, atol, diff)
 
 # %% ../nbs/00e_exercises.ipynb #5798a3a7
-from .checks import check_array, check_has, check_count, check_real, validated
+from .checks import check_array, check_has, validated
 def _check_compare(name, got, want, rtol=1e-5, atol=1e-6):
     for n, v in (('got', got), ('want', want)): check_array(n, v, 'compare')
 compare = validated(compare, _check_compare)
@@ -313,7 +313,6 @@ def check_metric(metric, cases, want_fn, name='metric', hints=None):
     return check_fn(metric, cases, want_fn, name, hints)
 
 # %% ../nbs/00e_exercises.ipynb #379c403b
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_seeded(seed):
     if isinstance(seed, bool) or not isinstance(seed, int): raise TypeError(f"seeded: `seed` must be an int, got {seed!r}"[:200])
 seeded = validated(seeded, _check_seeded)
@@ -403,7 +402,6 @@ def name_mistake(verdict, got, mistakes, rtol=1e-5, atol=1e-6):
     return verdict
 
 # %% ../nbs/00e_exercises.ipynb #baac2e13
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_name_mistake(verdict, got, mistakes, rtol=1e-5, atol=1e-6):
     check_has('verdict', verdict, ('ok', 'msg'), 'name_mistake', 'a Verdict')
     check_has('mistakes', mistakes, ('items',), 'name_mistake', 'a dict {hint: wrong answer}')

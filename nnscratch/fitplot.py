@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 import nnscratch
 import anywidget, traitlets
-from .checks import check_callable, check_real
+from .checks import check_callable, check_real, check_has, validated
 from .show import fig_png
 
 # %% ../nbs/00c_fitplot.ipynb #97dbcb4f
@@ -187,7 +187,6 @@ def static_html(w, png):
             f'<script type="module">{script}</script></div>')
 
 # %% ../nbs/00c_fitplot.ipynb #bfdd2a2e
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_static_html(w, png):
     check_has('w', w, ('twin', 'loss_twin', 'values'), 'static_html', 'a FitPlot')
 static_html = validated(static_html, _check_static_html)

@@ -10,7 +10,7 @@ __all__ = ['plot_function', 'mk_quad', 'noise', 'add_noise', 'mae', 'f', 'quad',
 from functools import cache, partial
 import numpy as np
 import torch
-from .checks import check_callable, check_number, check_real, validated
+from .checks import check_callable, check_number, check_real, validated, check_array
 from .exercises import (Verdict, as_number, as_tensor, attempt, changed, check_fn, checker, copy_args,
                                  correct, same, seeded, wrong)
 from .fitplot import twin
@@ -94,7 +94,6 @@ def _check_mae(preds, acts):
 mae = validated(mae, _check_mae)
 
 # %% ../nbs/01_fitting.ipynb #87e153bf
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_mae_data(preds, acts):
     for n, v in (('preds', preds), ('acts', acts)): check_array(n, v, 'mae')
 mae = validated(mae, _check_mae_data)

@@ -10,7 +10,7 @@ __all__ = ['softplus', 'binary_accuracy', 'train_logistic', 'show_weights', 'sig
 import math, warnings
 import torch
 from .data import batches
-from .checks import check_count, check_real, validated
+from .checks import check_count, check_real, validated, check_array, check_has
 import torch.nn.functional as F
 from .exercises import check_fn
 
@@ -61,7 +61,6 @@ class SigmoidBCE(TensorLayer):
     def backward(self): return (self.p - self.t) / len(self.p)
 
 # %% ../nbs/07_logistic.ipynb #a3efa117
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_softplus(z): check_has('z', z, ('detach',), 'softplus', 'a tensor')
 softplus = validated(softplus, _check_softplus)
 
@@ -96,7 +95,6 @@ def _loss_acc(X, t, w, b):
     return float(SigmoidBCE().forward(z, t)), binary_accuracy(sigmoid(z), t)
 
 # %% ../nbs/07_logistic.ipynb #698a36e4
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_binary_accuracy(p, t, threshold=0.5):
     for n, v in (('p', p), ('t', t)): check_has(n, v, ('detach',), 'binary_accuracy', 'a tensor')
     check_real('threshold', threshold, 'binary_accuracy')
@@ -160,7 +158,6 @@ def _check_show_weights(w, title=None):
 show_weights = validated(show_weights, _check_show_weights)
 
 # %% ../nbs/07_logistic.ipynb #31e8aa68
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_show_weights_data(w, title=None): check_array('w', w, 'show_weights')
 show_weights = validated(show_weights, _check_show_weights_data)
 

@@ -12,7 +12,7 @@ import math, time
 import torch
 from .data import batches
 from .logistic import TensorLayer
-from .checks import check_count, check_real, validated
+from .checks import check_count, check_real, validated, check_has
 import torch.nn.functional as F
 from .exercises import as_tensor, attempt, check_fn, checker, check_grads, compare, copy_args, correct, no_limit_reason, wrong
 
@@ -66,7 +66,6 @@ def autograd_check(layer, x, dout):
         return [float((a - b).abs().max()) for a, b in zip([dx] + layer.grads(), [x.grad] + [p.grad for p in ps])]
 
 # %% ../nbs/08_mlp.ipynb #20877a10
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_autograd_check(layer, x, dout):
     check_has('layer', layer, ('forward', 'backward', 'grads'), 'autograd_check', 'a layer with forward, backward and grads')
     for n, v in (('x', x), ('dout', dout)): check_has(n, v, ('detach',), 'autograd_check', 'a tensor')
@@ -218,7 +217,6 @@ def evaluate(model, loss_fn, X, y):
         if was_training: model.train()
 
 # %% ../nbs/08_mlp.ipynb #53164431
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_evaluate(model, loss_fn, X, y):
     check_has('model', model, ('forward', 'train'), 'evaluate', 'a model (with forward and train)')
     check_has('loss_fn', loss_fn, ('forward',), 'evaluate', 'a loss layer such as SoftmaxCE()')
@@ -226,7 +224,6 @@ def _check_evaluate(model, loss_fn, X, y):
 evaluate = validated(evaluate, _check_evaluate)
 
 # %% ../nbs/08_mlp.ipynb #dafb5050
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_accuracy(logits, y):
     for n, v in (('logits', logits), ('y', y)): check_has(n, v, ('detach',), 'accuracy', 'a tensor')
 accuracy = validated(accuracy, _check_accuracy)
@@ -256,7 +253,6 @@ def train_epoch(model, loss_fn, opt, X, y, bs, generator=None, epoch=1, parent=N
     return time.perf_counter() - t0
 
 # %% ../nbs/08_mlp.ipynb #229d6c2b
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_train_epoch(model, loss_fn, opt, X, y, bs, generator=None, epoch=1, parent=None):
     check_has('model', model, ('forward', 'backward', 'train'), 'train_epoch', 'a model (with forward, backward and train)')
     check_has('loss_fn', loss_fn, ('forward', 'backward'), 'train_epoch', 'a loss layer such as SoftmaxCE()')

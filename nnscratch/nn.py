@@ -11,7 +11,7 @@ import gc, math, random
 import numpy as np
 from .engine import Value, wsum
 from .descent import lr_decay
-from .checks import check_callable, check_count, check_real, validated
+from .checks import check_callable, check_count, check_real, validated, check_has
 import numbers
 import torch
 from .exercises import attempt, as_tensor, compare, correct, wrong
@@ -185,7 +185,6 @@ def sgd_step(model, loss, lr):
     for p in model.parameters(): p.data -= lr * p.grad
 
 # %% ../nbs/05_nn.ipynb #20a7ad77
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_sgd_step(model, loss, lr):
     check_has('model', model, ('parameters', 'zero_grad'), 'sgd_step', 'a model (with parameters and zero_grad)')
     check_has('loss', loss, ('backward', 'data'), 'sgd_step', 'a Value (the loss)')

@@ -10,7 +10,7 @@ __all__ = ['plot_norm_groups', 'norm_mlp', 'plot_runs', 'runs_table', 'BatchNorm
 import torch
 from .logistic import TensorLayer
 from .mlp import Linear, ReLU, Sequential, check_grad_cases
-from .checks import check_callable, check_count, check_real, validated
+from .checks import check_callable, check_count, check_real, validated, check_has
 from .exercises import attempt, check_fn, checker, check_grads, copy_args, name_mistake, wrong
 
 # %% ../nbs/09_norm.ipynb #f4941533
@@ -144,7 +144,6 @@ def plot_norm_groups(x, layers):
     return fig
 
 # %% ../nbs/09_norm.ipynb #65e1bdac
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_plot_norm_groups(x, layers):
     check_has('x', x, ('detach',), 'plot_norm_groups', 'a tensor (batch, n)')
     if not isinstance(layers, (list, tuple)): raise TypeError(f"plot_norm_groups: `layers` must be a list of layers, got {type(layers).__name__}")
@@ -190,7 +189,6 @@ def plot_runs(runs, keys=('train_loss', 'valid_loss'), title=None):
     return fig
 
 # %% ../nbs/09_norm.ipynb #2e2cd2f8
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_plot_runs(runs, keys=('train_loss', 'valid_loss'), title=None):
     check_has('runs', runs, ('items',), 'plot_runs', 'a dict {name: history}')
 plot_runs = validated(plot_runs, _check_plot_runs)
@@ -205,7 +203,6 @@ def _check_runs_table(runs, steps_per_epoch=None):
 runs_table = validated(runs_table, _check_runs_table)
 
 # %% ../nbs/09_norm.ipynb #9b642ec3
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_runs_table_data(runs, steps_per_epoch=None):
     check_has('runs', runs, ('items',), 'runs_table', 'a dict {name: history}')
 runs_table = validated(runs_table, _check_runs_table_data)

@@ -11,7 +11,7 @@ __all__ = ['rectified_linear', 'mk_relus', 'relu_start', 'fit_relus', 'weighted_
 from functools import cache, partial
 import numpy as np
 import torch
-from .checks import check_array, check_count, check_number, validated
+from .checks import check_array, check_count, check_number, validated, check_has
 from .exercises import as_number, as_tensor, attempt, changed, check_fn, checker, copy_args, correct, wrong
 from .fitplot import twin
 from .descent import mk_mae, descend, lr_decay
@@ -90,7 +90,6 @@ relu_start = validated(relu_start, _check_relu_start)
 fit_relus = validated(fit_relus, _check_fit_relus)
 
 # %% ../nbs/03_relu.ipynb #42e87259
-from .checks import check_array, check_has, check_count, check_real, validated
 def _check_fit_relus_data(x, y, n, steps=1000, lr=None, seeds=(0, 1, 2)):
     for nm, v in (('x', x), ('y', y)): check_has(nm, v, ('detach',), 'fit_relus', 'a tensor')
 fit_relus = validated(fit_relus, _check_fit_relus_data)
