@@ -387,24 +387,31 @@ def _momentum(step):
     def my_momentum_step(p, g, v, lr, mu): return step(p, g, v, lr, mu)
     return my_momentum_step
 
-def _adamw(eps_fixed=None, t_fixed=None, return_hat=False, betas_fixed=None, wd_fixed=None, dtype=None):
-    def my_adamw_step(p, g, m, v, t, lr, betas, eps, weight_decay):
+def _amsgrad(eps_fixed=None, t_fixed=None, betas_fixed=None, wd_fixed=None, hat_max=False, old_v_max=False,
+             return_hat=False, beta1_c2=False, dtype=None):
+    "AMSGrad as torch.optim.AdamW(amsgrad=True) takes it, or with one of the mistakes the checker does not name"
+    def my_amsgrad_step(p, g, m, v, vmax, t, lr, betas, eps, weight_decay):
         b1, b2 = betas_fixed or betas
         eps, t = eps_fixed or eps, t_fixed or t
         weight_decay = weight_decay if wd_fixed is None else wd_fixed
-        if dtype: p, g, m, v = (a.to(dtype) for a in (p, g, m, v))
+        if dtype: p, g, m, v, vmax = (a.to(dtype) for a in (p, g, m, v, vmax))
         p = p*(1 - lr*weight_decay)
+        if old_v_max: vmax = torch.maximum(vmax, v)         # the max taken before v is updated
         m, v = b1*m + (1 - b1)*g, b2*v + (1 - b2)*g*g
-        mhat, vhat = m/(1 - b1**t), v/(1 - b2**t)
-        return (p - lr*mhat/(vhat.sqrt() + eps), *((mhat, vhat) if return_hat else (m, v)))
-    return my_adamw_step
+        mhat, c2 = m/(1 - b1**t), (1 - (b1 if beta1_c2 else b2)**t)**0.5
+        if hat_max: vmax = torch.maximum(vmax, v/(1 - b2**t)); c2 = 1.   # the max over the corrected v̂
+        elif not old_v_max: vmax = torch.maximum(vmax, v)
+        p = p - lr*mhat/(vmax.sqrt()/c2 + eps)
+        return (p, mhat, v/(1 - b2**t), vmax) if return_hat else (p, m, v, vmax)
+    return my_amsgrad_step
 
-def _adamw_inplace(p, g, m, v, t, lr, betas, eps, weight_decay):
+def _amsgrad_inplace(p, g, m, v, vmax, t, lr, betas, eps, weight_decay):
     b1, b2 = betas
     p.mul_(1 - lr*weight_decay)
     m.mul_(b1).add_(g, alpha=1 - b1); v.mul_(b2).addcmul_(g, g, value=1 - b2)
-    p.addcdiv_(m/(1 - b1**t), (v/(1 - b2**t)).sqrt().add_(eps), value=-lr)
-    return p, m, v
+    torch.maximum(vmax, v, out=vmax)
+    p.addcdiv_(m/(1 - b1**t), (vmax/(1 - b2**t)).sqrt().add_(eps), value=-lr)
+    return p, m, v, vmax
 
 # ---- 12 handoff
 
@@ -645,13 +652,16 @@ WRONG = {
         'squared, not doubled': lambda z, t: (sigmoid(z) - t)**2 * sigmoid(z) * (1 - sigmoid(z)) / len(z),
         'the mean of the gradient': lambda z, t: (2 * (sigmoid(z) - t) * sigmoid(z) * (1 - sigmoid(z))).mean().expand(len(z)),
         'tanh for the sigmoid': lambda z, t: 2 * (torch.tanh(z) - t) * (1 - torch.tanh(z)**2) / len(z)},
-    'check_adamw': {
-        'eps hard-coded to 1e-8': _adamw(eps_fixed=1e-8),
-        'bias correction at t = 1 always': _adamw(t_fixed=1),
-        'returns the corrected moments as state': _adamw(return_hat=True),
-        'betas hard-coded': _adamw(betas_fixed=(0.9, 0.999)),
-        'weight decay hard-coded to 0.01': _adamw(wd_fixed=0.01),
-        'eps 1e-3': _adamw(eps_fixed=1e-3)},
+    'check_amsgrad': {
+        'eps hard-coded to 1e-8': _amsgrad(eps_fixed=1e-8),
+        'betas hard-coded to the defaults': _amsgrad(betas_fixed=(0.9, 0.999)),
+        'bias correction at t = 1 always': _amsgrad(t_fixed=1),
+        'weight decay hard-coded to 0.01': _amsgrad(wd_fixed=0.01),
+        'the max over v/(1 - β2**t), with the max renamed': _amsgrad(hat_max=True),
+        'vmax corrected with β1**t': _amsgrad(beta1_c2=True),
+        'the max taken with the old v, before updating it': _amsgrad(old_v_max=True),
+        'returns the corrected moments as state': _amsgrad(return_hat=True),
+        'eps 1e-3': _amsgrad(eps_fixed=1e-3)},
 }
 
 RIGHT = {
@@ -730,7 +740,8 @@ RIGHT = {
     'check_mse_backward': {'autograd': lambda z, t: _mse_autograd(z, t),
                            'sigmoid(-z) for 1 - p, float32': lambda z, t: 2 * (torch.sigmoid(z.float()) - t.float()) * torch.sigmoid(z.float()) * torch.sigmoid(-z.float()) / len(z),
                            'NumPy': lambda z, t: 2 * (1 / (1 + np.exp(-z.numpy())) - t.numpy()) / (1 + np.exp(-z.numpy())) * (1 - 1 / (1 + np.exp(-z.numpy()))) / len(z)},
-    'check_adamw': {'in place': _adamw_inplace, 'float32': _adamw(dtype=torch.float32)},
+    'check_amsgrad': {'in place': _amsgrad_inplace, 'float32': _amsgrad(dtype=torch.float32),
+                      'NumPy': lambda *a: tuple(x.numpy() for x in _amsgrad()(*a))},
 }
 
 def _wbce_autograd(z, t, w):

@@ -259,6 +259,11 @@ MUTANTS = [
     ('11_optim', "for lr, mu in _NESTEROV_CASES:", "for lr, mu in _NESTEROV_CASES[:1]:", 'check_nesterov: one setting only'),
     ('11_optim', "before = [x.clone() for x in ins]", "before = list(ins)", 'checkers: inputs changed in place go unseen (no copy)'),
     ('11_optim', "for lr, alpha, eps, mu in _RMS_CASES:", "for lr, alpha, eps, mu in _RMS_CASES[:1]:", 'check_rmsprop: one setting only'),
+    ('11_optim', "for lr, betas, eps, wd, opt in _AMS_CASES:",
+     "for lr, betas, eps, wd, opt in [(lr, (b[0], 0.999), *rest) for lr, b, *rest in _AMS_CASES]:",
+     "check_amsgrad: β2 = 0.999 in every setting, where v hardly shrinks in 5 steps and the max hardly matters"),
+    ('11_optim', 'if changed: return wrong(f"`my_amsgrad_step` changed its input "',
+     'if False: return wrong(f"`my_amsgrad_step` changed its input "', 'check_amsgrad: inputs changed in place go unseen'),
     # lesson 12, the handoff
     ('12_handoff', 'with torch.no_grad(): m.weight.copy_(l.W.T); m.bias.copy_(l.b)',
      'with torch.no_grad(): m.weight.copy_(l.W.T)', 'to_torch forgets the biases'),
