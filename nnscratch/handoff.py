@@ -53,7 +53,7 @@ def digits_dls(train, valid, bs=64, seed=0):
     "fastai `DataLoaders` over the tensor pairs `train` and `valid`, the training batches shuffled with `seed`"
     # fastai's import warns that torch.jit.script is deprecated: fastai's business, not ours
     with warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
+        warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is (deprecated|not supported)', category=FutureWarning)
         from fastai.data.core import DataLoaders
     gen = torch.Generator().manual_seed(seed)
     return DataLoaders(DataLoader(TensorDataset(*train), batch_size=bs, shuffle=True, generator=gen),

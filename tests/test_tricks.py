@@ -158,6 +158,23 @@ def test_digits_dls_imports_fastai_without_the_jit_warning():
     assert r.returncode == 0, r.stderr[-2000:]
 
 
+def test_fastai_import_warns_four_times_about_jit_script():
+    "lesson 12: a fresh `import fastai.basics` gives one FutureWarning per `@script` in fastai's layers.py, four"
+    import subprocess
+    code = ("import re, traceback, warnings\n"
+            "found = []\n"
+            "def show(message, category, filename, lineno, file=None, line=None):\n"
+            "    caller = [f for f in traceback.extract_stack() if 'fastai' in f.filename][-1]\n"
+            "    found.append((category.__name__, str(message).split('`')[1], caller.filename.split('/')[-1], caller.line))\n"
+            "warnings.showwarning = show\n"
+            "warnings.filterwarnings('always', message=r'`torch\\.jit\\.script` is (deprecated|not supported)')\n"
+            "import fastai.basics\n"
+            "print(found)")
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    found = eval(r.stdout.strip().splitlines()[-1])
+    assert found == [('FutureWarning', 'torch.jit.script', 'layers.py', '@script')] * 4, found
+
 def test_dropout_mlp_layers():
     "dropout `p_in` on the input, `p` after each hidden ReLU, none after the output"
     m = dropout_mlp((8, 6, 5, 3), p=0.3, p_in=0.1)
