@@ -76,5 +76,7 @@ def cli(argv=None):
         print(f"JupyterLab is not installed for this Python. Install it, then run `nnscratch lab` again:\n"
               f"    {sys.executable} -m pip install jupyterlab")
         return 1
-    print(f"opening JupyterLab in {a.dir} on lesson 1 (Ctrl+C here stops it)")
+    print(f"opening JupyterLab in {a.dir} on lesson 1 (Ctrl+C here stops it)", flush=True)
+    if os.name == 'posix':  # become JupyterLab, so that a signal to `nnscratch lab` (Ctrl+C, a terminate) stops the server
+        os.chdir(a.dir); os.execv(cmd[0], cmd)
     return subprocess.call(cmd, cwd=a.dir)

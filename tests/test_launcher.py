@@ -86,5 +86,11 @@ def test_lab_opens_jupyterlab_on_lesson_1(tmp_path):
                 if attempt == 19: raise
                 time.sleep(0.5)
         print(out[0].strip(), '->', url[0].split('?')[0])
+        p.terminate(); p.wait(20)  # stopping `nnscratch lab` stops JupyterLab too: no server left behind
+        for attempt in range(40):
+            try: local.open(f"{url[1]}api/status?token={url[2]}", timeout=2).close()
+            except (urllib.error.URLError, ConnectionError, OSError): break
+            time.sleep(0.5)
+        else: raise AssertionError(f"JupyterLab still answers at {url[1]} after `nnscratch lab` was stopped")
     finally:
-        p.terminate(); p.wait(10)
+        if p.poll() is None: p.kill(); p.wait(10)
