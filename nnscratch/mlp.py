@@ -349,6 +349,13 @@ def _grad_names(out, names, what):
             else f"a {type(out).__name__}")
     return None, f"{what} returned {kind}; expected {len(names)}, ({', '.join(names)})"
 
+def _step_grads(steps, x, names, dout=None):
+    "∂L/∂ each of `names` in `steps(x) -> (tensors by name, output)`, from autograd; `dout` = ∂L/∂output (None: a loss)"
+    s, out = steps(x.clone().requires_grad_())
+    for t in s.values(): t.retain_grad()
+    torch.autograd.backward(out, dout)
+    return {k: s[k].grad for k in names}
+
 def check_grad_cases(fn, cases, want_fn, names, what, hints=None, mistakes=None, rtol=1e-5, atol=1e-6):
     "Run `fn` on copies of each case, and compare the gradients it returns (`names`) with `want_fn`'s, case by case"
     # mistakes(*case) -> {name: [(wrong value, hint), ...]}: a hint named only when this case's numbers show it
@@ -477,10 +484,7 @@ def _ce_steps(logits, y):
 
 def _ce_step_grads(logits, y):
     "The gradient of the loss with respect to each step of `_ce_steps`, from autograd"
-    s, loss = _ce_steps(logits.clone().requires_grad_(), y)
-    for t in s.values(): t.retain_grad()
-    loss.backward()
-    return {k: s[k].grad for k in _CE_STEPS}
+    return _step_grads(lambda z: _ce_steps(z, y), logits, _CE_STEPS)
 
 def check_ce_steps(fn):
     "Check `fn(logits, y)`: the gradients of the mean cross-entropy with respect to each atomic step, against autograd"

@@ -9,7 +9,7 @@ __all__ = ['plot_norm_groups', 'norm_mlp', 'plot_runs', 'runs_table', 'BatchNorm
 # %% ../nbs/09_norm.ipynb #7fc1cf9b
 import torch
 from .logistic import TensorLayer
-from .mlp import Linear, ReLU, Sequential, check_grad_cases
+from .mlp import Linear, ReLU, Sequential, _step_grads, check_grad_cases
 from .checks import check_callable, check_count, check_real, validated, check_has
 from .exercises import attempt, check_fn, checker, check_grads, copy_args, name_mistake, wrong
 
@@ -265,10 +265,7 @@ def _bn_steps(x, gamma, eps):
 
 def _bn_step_grads(x, gamma, dout, eps):
     "The gradient of the loss with respect to each step of `_bn_steps`, from autograd (dout = ∂L/∂y)"
-    s, y = _bn_steps(x.clone().requires_grad_(), gamma, eps)
-    for t in s.values(): t.retain_grad()
-    torch.autograd.backward(y, dout)
-    return {k: s[k].grad for k in _BN_STEPS}
+    return _step_grads(lambda x: _bn_steps(x, gamma, eps), x, _BN_STEPS, dout)
 
 def check_batchnorm_steps(fn):
     "Check `fn(x, gamma, dout, eps)`: the gradients of BatchNorm's training forward, step by step, against autograd"
