@@ -338,6 +338,7 @@ def main(argv=None):
     ap.add_argument('--keep', help='scratch folder to use and keep (default: a temporary one, removed)')
     a = ap.parse_args(argv)
     todo = [m for m in MUTANTS if not a.only or a.only in m[0] or a.only in m[3]]
+    if not todo: ap.error(f"--only {a.only!r}: no mutant's notebook or description contains it")
     nbs = {name: (REPO / name).read_text(encoding='utf-8') if is_file(name) else
            json.loads((REPO / 'nbs' / f'{name}.ipynb').read_text(encoding='utf-8')) for name in {m[0] for m in todo}}
     bad = []
